@@ -1,0 +1,2 @@
+//! Example XMPP server.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Sans-IO XMPP core.
+#![deny(missing_docs)]
