@@ -5,3 +5,6 @@
 //! This crate knows nothing of sockets or of either wire protocol's
 //! syntax; `xmpp-core` and `sip-simple` map their presence into it.
 #![deny(missing_docs)]
+
+pub mod address;
+pub mod authz;
