@@ -42,9 +42,9 @@ const BASE: Setup = Setup {
 
 impl Setup {
     fn config(&self) -> ServiceConfig {
-        let mut cfg = ServiceConfig::new(["verona.example", "padua.example"].map(|d| {
-            Domain::parse(d).unwrap()
-        }));
+        let mut cfg = ServiceConfig::new(
+            ["verona.example", "padua.example"].map(|d| Domain::parse(d).unwrap()),
+        );
         cfg.auto_authorize = self.auto_authorize;
         cfg.availability_sharing = self.sharing;
         cfg.instant_messaging = self.im;
