@@ -8,6 +8,7 @@ use presence_model::authz::{
     AcceptEffects, AcceptRequest, AuthzError, Decision, DefaultPolicy, Limit, PolicyLimits,
     Protocol, Reason, ReciprocalAdd, ServiceConfig, SubscriptionRequest, UserPolicy, Verdict,
     Visibility, accept_subscription, authorize_subscription, may_send_im, visibility,
+    visibility_changes,
 };
 
 const OWNER: &str = "juliet@verona.example";
@@ -873,4 +874,44 @@ fn batch_add_is_truncated_at_the_contact_limit() {
     let mut unlimited: ServiceConfig = cfg;
     unlimited.max_contacts = Limit::NoLimit;
     assert_eq!(unlimited.admit_contacts(195, 6), 6);
+}
+
+#[test]
+fn blocking_an_existing_watcher_takes_effect_at_once() {
+    let cfg = BASE.config();
+    let owner = addr(OWNER);
+    let before = BASE.policy();
+    let after = Setup {
+        blocked: &["mantua.example"],
+        ..BASE
+    }
+    .policy();
+    let watchers = [
+        addr("romeo@mantua.example"),
+        addr("nurse@verona.example"),
+        addr("balthasar@mantua.example"),
+    ];
+    let blocked = visibility_changes(&cfg, &owner, &before, &after, &watchers);
+    assert_eq!(
+        blocked,
+        vec![
+            (
+                &watchers[0],
+                Visibility::UnavailableOnly(Reason::BlockedList)
+            ),
+            (
+                &watchers[2],
+                Visibility::UnavailableOnly(Reason::BlockedList)
+            ),
+        ]
+    );
+    let unblocked = visibility_changes(&cfg, &owner, &after, &before, &watchers);
+    assert_eq!(
+        unblocked,
+        vec![
+            (&watchers[0], Visibility::Full),
+            (&watchers[2], Visibility::Full)
+        ]
+    );
+    assert!(visibility_changes(&cfg, &owner, &before, &before, &watchers).is_empty());
 }

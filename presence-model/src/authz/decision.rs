@@ -14,7 +14,7 @@
 //! | [`Verdict::Allow`] | answer `subscribed` for the user and send current presence | `200 OK`, `Subscription-State: active`, NOTIFY the real PIDF |
 //! | [`Verdict::Confirm`] | deliver the `subscribe` to the user's clients (store it while they are offline) | never returned for SIP (see [`Reason::SipPromptUnsupported`]) |
 //! | [`Verdict::PoliteBlock`] | do not forward the `subscribe` and do not answer `unsubscribed` (that would reveal the block); to a watcher that already has a subscription send one `unavailable` presence and nothing after | `200 OK`, `Subscription-State: active`, and NOTIFY only a PIDF whose tuple has basic status `closed`, whatever the user's real state |
-//! | [`Verdict::Block`] | answer `unsubscribed` for the user, or a `<not-allowed/>` presence error for a limit | `403 Forbidden` |
+//! | [`Verdict::Block`] | answer `unsubscribed` for the user; for [`Reason::WatcherLimitReached`] a presence error `<policy-violation/>` (RFC 6120 §8.3.3.12) | `403 Forbidden` |
 //!
 //! # Carrying out an IM verdict
 //!

@@ -174,6 +174,38 @@ pub fn visibility(
     }
 }
 
+/// The watchers whose view of `owner` changes when the owner's policy
+/// goes from `before` to `after`, each with the view they get now.
+///
+/// `watchers` are the owner's authorized watchers (roster and ad-hoc).
+/// For each one returned, the application sends what the new view calls
+/// for: [`Visibility::UnavailableOnly`] means one "unavailable" (XMPP
+/// `<presence type='unavailable'/>`, SIP NOTIFY with basic `closed`) and
+/// silence after it; [`Visibility::Full`] means the current presence.
+/// This is how a newly blocked watcher comes to "always see the user as
+/// unavailable" at once rather than at the next change.
+pub fn visibility_changes<'w>(
+    cfg: &ServiceConfig,
+    owner: &Address,
+    before: &UserPolicy,
+    after: &UserPolicy,
+    watchers: impl IntoIterator<Item = &'w Address>,
+) -> Vec<(&'w Address, Visibility)> {
+    watchers
+        .into_iter()
+        .filter_map(|w| {
+            let old = visibility(cfg, owner, before, w, true);
+            let new = visibility(cfg, owner, after, w, true);
+            let changed = matches!(
+                (old, new),
+                (Visibility::Full, Visibility::UnavailableOnly(_))
+                    | (Visibility::UnavailableOnly(_), Visibility::Full)
+            );
+            changed.then_some((w, new))
+        })
+        .collect()
+}
+
 /// The owner's side of a granted subscription.
 #[derive(Clone, Copy, Debug)]
 pub struct AcceptRequest<'a> {

@@ -8,8 +8,8 @@
 //!   availability sharing, IM), the hosted domains and the limits.
 //! - [`UserPolicy`]: a user's allowed and blocked lists, default policy and
 //!   "ask me" option, with [`PolicyStore`] to keep them.
-//! - [`authorize_subscription`], [`may_send_im`], [`visibility`] and
-//!   [`accept_subscription`]: the rules, as pure functions returning a
+//! - [`authorize_subscription`], [`may_send_im`], [`visibility`],
+//!   [`visibility_changes`] and [`accept_subscription`]: the rules, as pure functions returning a
 //!   [`Decision`] (RFC 5025 subscription handling) with its [`Reason`].
 //! - [`Limit`]: "Maximum Contact List Size" and "Maximum Watchers",
 //!   including batch truncation.
@@ -54,7 +54,7 @@ pub use config::{AdhocConfig, Limit, PolicyLimits, ServiceConfig};
 pub use decision::{Decision, Protocol, Reason, Verdict, Visibility};
 pub use engine::{
     AcceptEffects, AcceptRequest, ReciprocalAdd, SubscriptionRequest, accept_subscription,
-    authorize_subscription, may_send_im, visibility,
+    authorize_subscription, may_send_im, visibility, visibility_changes,
 };
 pub use error::AuthzError;
 pub use policy::{DefaultPolicy, Entry, ListMatch, UserPolicy};
