@@ -9,8 +9,10 @@
 //! - [`UserPolicy`]: a user's allowed and blocked lists, default policy and
 //!   "ask me" option, with [`PolicyStore`] to keep them.
 //! - [`authorize_subscription`], [`may_send_im`], [`visibility`],
-//!   [`visibility_changes`] and [`accept_subscription`]: the rules, as pure functions returning a
-//!   [`Decision`] (RFC 5025 subscription handling) with its [`Reason`].
+//!   [`visibility_changes`] and [`accept_subscription`]: the rules, as
+//!   pure functions returning a [`Decision`] (RFC 5025 subscription
+//!   handling) with its [`Reason`], a [`Visibility`] or the effects of a
+//!   grant.
 //! - [`Limit`]: "Maximum Contact List Size" and "Maximum Watchers",
 //!   including batch truncation.
 //! - [`AdhocSubscriptions`]: the Sans-IO table of ad-hoc subscriptions
