@@ -1,2 +1,3 @@
 //! Sans-IO XMPP core.
 #![deny(missing_docs)]
+pub mod sasl;
