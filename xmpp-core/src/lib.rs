@@ -11,6 +11,7 @@
 pub mod jid;
 pub mod ns;
 pub mod sasl;
+pub mod stream;
 pub mod stream_error;
 pub mod xml;
 
