@@ -49,6 +49,9 @@ mod server;
 
 use std::fmt;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
 pub use client::ClientSession;
 pub use scram::ScramCredentials;
 pub use server::{ServerSession, ServerStep};
@@ -317,8 +320,8 @@ pub struct SaslFailure {
     /// The defined condition.
     pub condition: FailureCondition,
     /// Optional human-readable text (`<text/>`). For SCRAM it carries the
-    /// RFC 5802 `server-error-value` (for example `invalid-proof`); it never
-    /// reveals whether the user exists.
+    /// RFC 5802 `server-error-value` when one applies (for example
+    /// `invalid-proof`); it never reveals whether the user exists.
     pub text: Option<String>,
 }
 
@@ -528,6 +531,45 @@ pub fn accept_mechanism(
     Err(SaslFailure::new(FailureCondition::InvalidMechanism))
 }
 
+/// Encodes a SASL payload for the character data of `<auth/>`,
+/// `<challenge/>`, `<response/>` or `<success/>` (RFC 6120 §6.4.2): base64
+/// (RFC 4648 §4, with padding, no line breaks), an empty payload as `=`.
+pub fn encode_payload(payload: &[u8]) -> String {
+    if payload.is_empty() {
+        "=".to_owned()
+    } else {
+        B64.encode(payload)
+    }
+}
+
+/// Decodes the character data of a SASL element (RFC 6120 §6.4.2): `=` is an
+/// empty payload; anything that is not strict base64 fails with
+/// `incorrect-encoding`. Text whose decoded size would exceed `max_decoded`
+/// octets fails with `malformed-request` before decoding. (Whether the
+/// element had any character data at all, i.e. `None` versus `Some(&[])` for
+/// [`ServerSession::step`], is for the caller to tell.)
+pub fn decode_payload(text: &str, max_decoded: usize) -> Result<Vec<u8>, SaslFailure> {
+    if text == "=" {
+        return Ok(Vec::new());
+    }
+    if text.len() / 4 > max_decoded / 3 + 1 {
+        return Err(SaslFailure::with_text(
+            FailureCondition::MalformedRequest,
+            "message exceeds the size limit",
+        ));
+    }
+    let out = B64
+        .decode(text)
+        .map_err(|_| SaslFailure::new(FailureCondition::IncorrectEncoding))?;
+    if out.len() > max_decoded {
+        return Err(SaslFailure::with_text(
+            FailureCondition::MalformedRequest,
+            "message exceeds the size limit",
+        ));
+    }
+    Ok(out)
+}
+
 /// Client side: whether the server's mechanism list contains a `-PLUS`
 /// mechanism. A client that has channel-binding data but sees none should set
 /// `client_supports_plus_but_server_did_not_offer` in [`ClientSession::new`]
@@ -641,6 +683,32 @@ mod tests {
             cond(accept_mechanism("SCRAM-SHA-256-PLUS", &only256, true)),
             Some(FailureCondition::InvalidMechanism)
         );
+    }
+
+    #[test]
+    fn payload_transfer_encoding() {
+        assert_eq!(encode_payload(b""), "=");
+        assert_eq!(encode_payload(b"\0u\0p"), "AHUAcA==");
+        assert_eq!(decode_payload("=", 10), Ok(Vec::new()));
+        assert_eq!(decode_payload("AHUAcA==", 10), Ok(b"\0u\0p".to_vec()));
+        let cond = |r: Result<Vec<u8>, SaslFailure>| r.err().map(|f| f.condition);
+        for bad in ["AHUAcA", "AHU AcA==", "AHUAcA==\n", "====", "*"] {
+            assert_eq!(
+                cond(decode_payload(bad, 10)),
+                Some(FailureCondition::IncorrectEncoding),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            cond(decode_payload("AHUAcA==", 3)),
+            Some(FailureCondition::MalformedRequest)
+        );
+        let long = "QUFB".repeat(100);
+        assert_eq!(
+            cond(decode_payload(&long, 30)),
+            Some(FailureCondition::MalformedRequest)
+        );
+        assert_eq!(decode_payload(&long, 300).map(|v| v.len()), Ok(300));
     }
 
     #[test]
