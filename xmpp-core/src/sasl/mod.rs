@@ -427,6 +427,17 @@ pub enum SaslError {
     MechanismUnavailable(Mechanism),
 }
 
+/// Success for mechanisms that define no additional data with `<success/>`:
+/// absent or empty data is fine, anything else is a protocol violation.
+pub(crate) fn expect_no_additional_data(additional_data: Option<&[u8]>) -> Result<(), SaslError> {
+    match additional_data {
+        Some(d) if !d.is_empty() => Err(SaslError::MalformedMessage(
+            "unexpected additional data with success",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What the server looks users up in (implemented by the application).
 pub trait CredentialStore {
     /// The salted SCRAM keys of `username` (already prepared with the PRECIS
