@@ -2,9 +2,10 @@
 //!
 //! The stream engine wraps the bytes produced here in `<auth/>`, `<challenge/>`,
 //! `<response/>`, `<success/>` and `<failure/>` elements and does the base64
-//! transfer encoding itself; everything in this module works on the raw
-//! (decoded) octet strings. It is Sans-IO: no randomness (nonces are passed in
-//! by the caller), no clocks, no I/O.
+//! transfer encoding itself (helpers: [`encode_payload`], [`decode_payload`]);
+//! everything else in this module works on the raw (decoded) octet strings.
+//! It is Sans-IO: no randomness (nonces are passed in by the caller), no
+//! clocks, no I/O.
 //!
 //! Mechanisms, in both the client and the server role:
 //!
@@ -20,13 +21,57 @@
 //!
 //! # String preparation
 //!
-//! RFC 5802 asks for SASLprep (RFC 4013), which RFC 8265 obsoletes in favour of
-//! PRECIS. RFC 7677 and RFC 8265 §6 allow the PRECIS profiles instead, so this
-//! module prepares authentication identities with the `UsernameCaseMapped`
-//! profile (the profile XMPP localparts use, RFC 7622 §3.3) and passwords with
-//! the `OpaqueString` profile, on both the client and the server side. The
-//! authorization identity (in XMPP a JID) is passed through unchanged; checking
-//! it is up to [`CredentialStore::may_authorize`].
+//! RFC 5802 asks for SASLprep (RFC 4013), which RFC 7613 and then RFC 8265
+//! replaced with PRECIS profiles for usernames and passwords (the handling
+//! XMPP itself uses since RFC 7622). In place of SASLprep this module prepares
+//! authentication identities with the `UsernameCaseMapped` profile (the
+//! profile XMPP localparts use, RFC 7622 §3.3) and passwords with the
+//! `OpaqueString` profile, on both the client and the server side (the
+//! `precis-profiles` crate). For ASCII input this is the identity on
+//! passwords and lower-casing on user names. The authorization identity (in
+//! XMPP a JID) is passed through unchanged; checking it is up to
+//! [`CredentialStore::may_authorize`].
+//!
+//! # User enumeration
+//!
+//! A failed user lookup is not distinguishable from a wrong password: SCRAM
+//! announces a fake salt and iteration count derived from the user name and
+//! [`CredentialStore::unknown_user_secret`] (stable across attempts) and fails
+//! only at the proof with the same `invalid-proof` answer; PLAIN runs the same
+//! key derivation against fake keys. Account state
+//! ([`CredentialStore::account_status`]) is only consulted after the
+//! credentials were verified.
+//!
+//! # Example
+//!
+//! ```
+//! use xmpp_core::sasl::*;
+//!
+//! struct Users(ScramCredentials);
+//! impl CredentialStore for Users {
+//!     fn scram_credentials(&self, user: &str, hash: ScramHash) -> Option<ScramCredentials> {
+//!         (user == "juliet" && hash == ScramHash::Sha256).then(|| self.0.clone())
+//!     }
+//! }
+//! let keys = ScramCredentials::derive(ScramHash::Sha256, "balcony", b"16 random octets", 4096)?;
+//! let store = Users(keys);
+//!
+//! let mech = Mechanism::ScramSha256;
+//! let mut client =
+//!     ClientSession::new(mech, "juliet", "balcony", None, "c-nonce", ChannelBinding::None, false)?;
+//! let mut server = ServerSession::new(mech, ChannelBinding::None, "s-nonce", None).unwrap();
+//!
+//! let mut input = client.initial_response()?;
+//! let (user, additional_data) = loop {
+//!     match server.step(&store, input.as_deref()).unwrap() {
+//!         ServerStep::Challenge(c) => input = Some(client.step(&c)?),
+//!         ServerStep::Success { username, additional_data, .. } => break (username, additional_data),
+//!     }
+//! };
+//! client.finish(additional_data.as_deref())?; // checks the server's signature
+//! assert_eq!(user, "juliet");
+//! # Ok::<(), SaslError>(())
+//! ```
 //!
 //! # Limits
 //!
