@@ -208,6 +208,18 @@ fn text(end: &End) -> Option<&str> {
     }
 }
 
+/// A client session without the `y` flag.
+fn client_with(
+    m: Mechanism,
+    user: &str,
+    secret: &str,
+    authzid: Option<&str>,
+    nonce: &str,
+    cb: ChannelBinding,
+) -> ClientSession {
+    ClientSession::new(m, user, secret, authzid, nonce, cb, false).unwrap()
+}
+
 const SCRAM: [Mechanism; 2] = [Mechanism::ScramSha1, Mechanism::ScramSha256];
 const PLUS: [Mechanism; 2] = [Mechanism::ScramSha1Plus, Mechanism::ScramSha256Plus];
 
@@ -294,16 +306,14 @@ fn scram_y_flag_accepted_when_server_has_no_binding() {
 #[test]
 fn scram_server_final_as_challenge() {
     for m in SCRAM {
-        let mut client = ClientSession::new(
+        let mut client = client_with(
             m,
             "romeo",
             "Wherefore art thou?",
             None,
             "abc",
             ChannelBinding::None,
-            false,
-        )
-        .unwrap();
+        );
         let mut server = ServerSession::new(m, ChannelBinding::None, "def", None).unwrap();
         let first = client.initial_response().unwrap();
         let ServerStep::Challenge(sf) = server.step(&Store, first.as_deref()).unwrap() else {
@@ -340,16 +350,14 @@ fn oauthbearer_round_trip() {
 
 #[test]
 fn oauthbearer_rejected_token_follows_rfc7628_error_flow() {
-    let mut client = ClientSession::new(
+    let mut client = client_with(
         Mechanism::OAuthBearer,
         "",
         "bogus",
         None,
         "",
         ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    );
     let mut server =
         ServerSession::new(Mechanism::OAuthBearer, ChannelBinding::None, "", None).unwrap();
     let ir = client.initial_response().unwrap();
@@ -836,8 +844,7 @@ fn channel_binding_mismatches() {
 // ---- client-side errors ----------------------------------------------------
 
 fn scram_client(m: Mechanism) -> ClientSession {
-    let mut c =
-        ClientSession::new(m, "romeo", "pw", None, "cli", ChannelBinding::None, false).unwrap();
+    let mut c = client_with(m, "romeo", "pw", None, "cli", ChannelBinding::None);
     assert_eq!(
         c.initial_response().unwrap().unwrap(),
         b"n,,n=romeo,r=cli".to_vec()
@@ -912,16 +919,14 @@ fn client_rejects_bad_server_first() {
 
 #[test]
 fn client_iteration_limits_are_configurable() {
-    let mut c = ClientSession::new(
+    let mut c = client_with(
         Mechanism::ScramSha1,
         "romeo",
         "pw",
         None,
         "cli",
         ChannelBinding::None,
-        false,
     )
-    .unwrap()
     .with_iteration_limits(10_000, 20_000);
     c.initial_response().unwrap();
     assert_eq!(
@@ -998,73 +1003,49 @@ fn client_argument_errors() {
 fn client_state_errors_and_limits() {
     let mut c = scram_client(Mechanism::ScramSha1);
     assert_eq!(c.initial_response(), Err(SaslError::UnexpectedMessage));
-    let mut c = ClientSession::new(
+    let mut c = client_with(
         Mechanism::Plain,
         "romeo",
         "pw",
         None,
         "",
         ChannelBinding::None,
-        false,
     )
-    .unwrap()
     .with_max_message_size(8);
     assert_eq!(
         c.step(&[0; 9]),
         Err(SaslError::MessageTooLarge { size: 9, limit: 8 })
     );
     // PLAIN: empty first challenge gets the message, no further challenges.
-    let mut c = ClientSession::new(
+    let mut c = client_with(
         Mechanism::Plain,
         "romeo",
         "pw",
         Some("r@x"),
         "",
         ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    );
     assert_eq!(c.step(b"").unwrap(), b"r@x\0romeo\0pw".to_vec());
     assert_eq!(c.step(b"more"), Err(SaslError::UnexpectedMessage));
     // finish before anything was sent.
-    let mut c = ClientSession::new(
-        Mechanism::External,
-        "",
-        "",
-        None,
-        "",
-        ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    let mut c = client_with(Mechanism::External, "", "", None, "", ChannelBinding::None);
     assert_eq!(c.finish(None), Err(SaslError::UnexpectedMessage));
     // EXTERNAL sends an empty initial response; success carries no data.
-    let mut c = ClientSession::new(
-        Mechanism::External,
-        "",
-        "",
-        None,
-        "",
-        ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    let mut c = client_with(Mechanism::External, "", "", None, "", ChannelBinding::None);
     assert_eq!(c.initial_response().unwrap(), Some(Vec::new()));
     assert!(matches!(
         c.finish(Some(b"junk")),
         Err(SaslError::MalformedMessage(_))
     ));
     // A non-empty first challenge before the initial response is unexpected.
-    let mut c = ClientSession::new(
+    let mut c = client_with(
         Mechanism::OAuthBearer,
         "",
         "tok",
         None,
         "",
         ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    );
     assert_eq!(c.step(b"x"), Err(SaslError::UnexpectedMessage));
 }
 

@@ -51,6 +51,18 @@ const SHA256: Example = Example {
     server_final: "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
 };
 
+/// A client session without the `y` flag.
+fn client_with(
+    m: Mechanism,
+    user: &str,
+    secret: &str,
+    authzid: Option<&str>,
+    nonce: &str,
+    cb: ChannelBinding,
+) -> ClientSession {
+    ClientSession::new(m, user, secret, authzid, nonce, cb, false).unwrap()
+}
+
 struct OneUser(ScramHash, ScramCredentials);
 
 impl CredentialStore for OneUser {
@@ -60,16 +72,14 @@ impl CredentialStore for OneUser {
 }
 
 fn client_side(ex: &Example) {
-    let mut client = ClientSession::new(
+    let mut client = client_with(
         ex.mechanism,
         USER,
         PASSWORD,
         None,
         ex.client_nonce,
         ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    );
     let first = client.initial_response().unwrap().unwrap();
     assert_eq!(String::from_utf8(first).unwrap(), ex.client_first);
     let fin = client.step(ex.server_first.as_bytes()).unwrap();
@@ -126,16 +136,14 @@ fn rfc7677_scram_sha256_server() {
 #[test]
 fn tampered_server_signature_is_detected() {
     for ex in [&SHA1, &SHA256] {
-        let mut client = ClientSession::new(
+        let mut client = client_with(
             ex.mechanism,
             USER,
             PASSWORD,
             None,
             ex.client_nonce,
             ChannelBinding::None,
-            false,
-        )
-        .unwrap();
+        );
         client.initial_response().unwrap();
         client.step(ex.server_first.as_bytes()).unwrap();
         let mut sig = B64.decode(&ex.server_final[2..]).unwrap();
@@ -151,16 +159,14 @@ fn tampered_server_signature_is_detected() {
 #[test]
 fn wrong_password_gives_other_proof() {
     // The same exchange with another password must not reproduce the proof.
-    let mut client = ClientSession::new(
+    let mut client = client_with(
         SHA1.mechanism,
         USER,
         "pencil2",
         None,
         SHA1.client_nonce,
         ChannelBinding::None,
-        false,
-    )
-    .unwrap();
+    );
     client.initial_response().unwrap();
     let fin = client.step(SHA1.server_first.as_bytes()).unwrap();
     assert_ne!(String::from_utf8(fin).unwrap(), SHA1.client_final);

@@ -150,13 +150,7 @@ impl ClientSession {
             return Err(SaslError::UnexpectedMessage);
         }
         self.started = true;
-        let result = match &mut self.inner {
-            Inner::Plain(m) => m.initial(),
-            Inner::Scram(m) => m.initial(),
-            Inner::OAuthBearer(m) => m.initial(),
-            Inner::External(m) => m.initial(),
-        };
-        self.track(result).map(Some)
+        self.initial().map(Some)
     }
 
     /// Answers a `<challenge/>` payload with the payload for `<response/>`.
@@ -177,13 +171,7 @@ impl ClientSession {
                 self.finished = true;
                 return Err(SaslError::UnexpectedMessage);
             }
-            let result = match &mut self.inner {
-                Inner::Plain(m) => m.initial(),
-                Inner::Scram(m) => m.initial(),
-                Inner::OAuthBearer(m) => m.initial(),
-                Inner::External(m) => m.initial(),
-            };
-            return self.track(result);
+            return self.initial();
         }
         let result = match &mut self.inner {
             Inner::Plain(m) => m.step(challenge),
@@ -216,6 +204,16 @@ impl ClientSession {
             Inner::OAuthBearer(m) => m.finish(additional_data),
             Inner::External(m) => m.finish(additional_data),
         }
+    }
+
+    fn initial(&mut self) -> Result<Vec<u8>, SaslError> {
+        let result = match &mut self.inner {
+            Inner::Plain(m) => m.initial(),
+            Inner::Scram(m) => m.initial(),
+            Inner::OAuthBearer(m) => m.initial(),
+            Inner::External(m) => m.initial(),
+        };
+        self.track(result)
     }
 
     fn track<T>(&mut self, result: Result<T, SaslError>) -> Result<T, SaslError> {

@@ -3,7 +3,10 @@
 //! is an optional authorization identity (empty = "derive it from my
 //! credentials").
 
-use super::{CredentialStore, FailureCondition, SaslError, SaslFailure, ServerStep};
+use super::{
+    CredentialStore, FailureCondition, SaslError, SaslFailure, ServerStep,
+    expect_no_additional_data,
+};
 
 /// Server role of EXTERNAL.
 #[derive(Debug)]
@@ -73,12 +76,9 @@ impl ExternalClient {
 
     /// EXTERNAL has no additional data with success.
     pub(crate) fn finish(&mut self, additional_data: Option<&[u8]>) -> Result<(), SaslError> {
-        match additional_data {
-            _ if self.message.is_some() => Err(SaslError::UnexpectedMessage),
-            Some(d) if !d.is_empty() => Err(SaslError::MalformedMessage(
-                "unexpected additional data with success",
-            )),
-            _ => Ok(()),
+        if self.message.is_some() {
+            return Err(SaslError::UnexpectedMessage);
         }
+        expect_no_additional_data(additional_data)
     }
 }

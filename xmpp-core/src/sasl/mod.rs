@@ -2,9 +2,10 @@
 //!
 //! The stream engine wraps the bytes produced here in `<auth/>`, `<challenge/>`,
 //! `<response/>`, `<success/>` and `<failure/>` elements and does the base64
-//! transfer encoding itself; everything in this module works on the raw
-//! (decoded) octet strings. It is Sans-IO: no randomness (nonces are passed in
-//! by the caller), no clocks, no I/O.
+//! transfer encoding itself (helpers: [`encode_payload`], [`decode_payload`]);
+//! everything else in this module works on the raw (decoded) octet strings.
+//! It is Sans-IO: no randomness (nonces are passed in by the caller), no
+//! clocks, no I/O.
 //!
 //! Mechanisms, in both the client and the server role:
 //!
@@ -20,13 +21,57 @@
 //!
 //! # String preparation
 //!
-//! RFC 5802 asks for SASLprep (RFC 4013), which RFC 8265 obsoletes in favour of
-//! PRECIS. RFC 7677 and RFC 8265 §6 allow the PRECIS profiles instead, so this
-//! module prepares authentication identities with the `UsernameCaseMapped`
-//! profile (the profile XMPP localparts use, RFC 7622 §3.3) and passwords with
-//! the `OpaqueString` profile, on both the client and the server side. The
-//! authorization identity (in XMPP a JID) is passed through unchanged; checking
-//! it is up to [`CredentialStore::may_authorize`].
+//! RFC 5802 asks for SASLprep (RFC 4013), which RFC 7613 and then RFC 8265
+//! replaced with PRECIS profiles for usernames and passwords (the handling
+//! XMPP itself uses since RFC 7622). In place of SASLprep this module prepares
+//! authentication identities with the `UsernameCaseMapped` profile (the
+//! profile XMPP localparts use, RFC 7622 §3.3) and passwords with the
+//! `OpaqueString` profile, on both the client and the server side (the
+//! `precis-profiles` crate). For ASCII input this is the identity on
+//! passwords and lower-casing on user names. The authorization identity (in
+//! XMPP a JID) is passed through unchanged; checking it is up to
+//! [`CredentialStore::may_authorize`].
+//!
+//! # User enumeration
+//!
+//! A failed user lookup is not distinguishable from a wrong password: SCRAM
+//! announces a fake salt and iteration count derived from the user name and
+//! [`CredentialStore::unknown_user_secret`] (stable across attempts) and fails
+//! only at the proof with the same `invalid-proof` answer; PLAIN runs the same
+//! key derivation against fake keys. Account state
+//! ([`CredentialStore::account_status`]) is only consulted after the
+//! credentials were verified.
+//!
+//! # Example
+//!
+//! ```
+//! use xmpp_core::sasl::*;
+//!
+//! struct Users(ScramCredentials);
+//! impl CredentialStore for Users {
+//!     fn scram_credentials(&self, user: &str, hash: ScramHash) -> Option<ScramCredentials> {
+//!         (user == "juliet" && hash == ScramHash::Sha256).then(|| self.0.clone())
+//!     }
+//! }
+//! let keys = ScramCredentials::derive(ScramHash::Sha256, "balcony", b"16 random octets", 4096)?;
+//! let store = Users(keys);
+//!
+//! let mech = Mechanism::ScramSha256;
+//! let mut client =
+//!     ClientSession::new(mech, "juliet", "balcony", None, "c-nonce", ChannelBinding::None, false)?;
+//! let mut server = ServerSession::new(mech, ChannelBinding::None, "s-nonce", None).unwrap();
+//!
+//! let mut input = client.initial_response()?;
+//! let (user, additional_data) = loop {
+//!     match server.step(&store, input.as_deref()).unwrap() {
+//!         ServerStep::Challenge(c) => input = Some(client.step(&c)?),
+//!         ServerStep::Success { username, additional_data, .. } => break (username, additional_data),
+//!     }
+//! };
+//! client.finish(additional_data.as_deref())?; // checks the server's signature
+//! assert_eq!(user, "juliet");
+//! # Ok::<(), SaslError>(())
+//! ```
 //!
 //! # Limits
 //!
@@ -48,6 +93,9 @@ mod scram;
 mod server;
 
 use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 
 pub use client::ClientSession;
 pub use scram::ScramCredentials;
@@ -317,8 +365,8 @@ pub struct SaslFailure {
     /// The defined condition.
     pub condition: FailureCondition,
     /// Optional human-readable text (`<text/>`). For SCRAM it carries the
-    /// RFC 5802 `server-error-value` (for example `invalid-proof`); it never
-    /// reveals whether the user exists.
+    /// RFC 5802 `server-error-value` when one applies (for example
+    /// `invalid-proof`); it never reveals whether the user exists.
     pub text: Option<String>,
 }
 
@@ -424,6 +472,17 @@ pub enum SaslError {
     MechanismUnavailable(Mechanism),
 }
 
+/// Success for mechanisms that define no additional data with `<success/>`:
+/// absent or empty data is fine, anything else is a protocol violation.
+pub(crate) fn expect_no_additional_data(additional_data: Option<&[u8]>) -> Result<(), SaslError> {
+    match additional_data {
+        Some(d) if !d.is_empty() => Err(SaslError::MalformedMessage(
+            "unexpected additional data with success",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// What the server looks users up in (implemented by the application).
 pub trait CredentialStore {
     /// The salted SCRAM keys of `username` (already prepared with the PRECIS
@@ -526,6 +585,45 @@ pub fn accept_mechanism(
         }
     }
     Err(SaslFailure::new(FailureCondition::InvalidMechanism))
+}
+
+/// Encodes a SASL payload for the character data of `<auth/>`,
+/// `<challenge/>`, `<response/>` or `<success/>` (RFC 6120 §6.4.2): base64
+/// (RFC 4648 §4, with padding, no line breaks), an empty payload as `=`.
+pub fn encode_payload(payload: &[u8]) -> String {
+    if payload.is_empty() {
+        "=".to_owned()
+    } else {
+        B64.encode(payload)
+    }
+}
+
+/// Decodes the character data of a SASL element (RFC 6120 §6.4.2): `=` is an
+/// empty payload; anything that is not strict base64 fails with
+/// `incorrect-encoding`. Text whose decoded size would exceed `max_decoded`
+/// octets fails with `malformed-request` before decoding. (Whether the
+/// element had any character data at all, i.e. `None` versus `Some(&[])` for
+/// [`ServerSession::step`], is for the caller to tell.)
+pub fn decode_payload(text: &str, max_decoded: usize) -> Result<Vec<u8>, SaslFailure> {
+    if text == "=" {
+        return Ok(Vec::new());
+    }
+    if text.len() / 4 > max_decoded / 3 + 1 {
+        return Err(SaslFailure::with_text(
+            FailureCondition::MalformedRequest,
+            "message exceeds the size limit",
+        ));
+    }
+    let out = B64
+        .decode(text)
+        .map_err(|_| SaslFailure::new(FailureCondition::IncorrectEncoding))?;
+    if out.len() > max_decoded {
+        return Err(SaslFailure::with_text(
+            FailureCondition::MalformedRequest,
+            "message exceeds the size limit",
+        ));
+    }
+    Ok(out)
 }
 
 /// Client side: whether the server's mechanism list contains a `-PLUS`
@@ -641,6 +739,32 @@ mod tests {
             cond(accept_mechanism("SCRAM-SHA-256-PLUS", &only256, true)),
             Some(FailureCondition::InvalidMechanism)
         );
+    }
+
+    #[test]
+    fn payload_transfer_encoding() {
+        assert_eq!(encode_payload(b""), "=");
+        assert_eq!(encode_payload(b"\0u\0p"), "AHUAcA==");
+        assert_eq!(decode_payload("=", 10), Ok(Vec::new()));
+        assert_eq!(decode_payload("AHUAcA==", 10), Ok(b"\0u\0p".to_vec()));
+        let cond = |r: Result<Vec<u8>, SaslFailure>| r.err().map(|f| f.condition);
+        for bad in ["AHUAcA", "AHU AcA==", "AHUAcA==\n", "====", "*"] {
+            assert_eq!(
+                cond(decode_payload(bad, 10)),
+                Some(FailureCondition::IncorrectEncoding),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            cond(decode_payload("AHUAcA==", 3)),
+            Some(FailureCondition::MalformedRequest)
+        );
+        let long = "QUFB".repeat(100);
+        assert_eq!(
+            cond(decode_payload(&long, 30)),
+            Some(FailureCondition::MalformedRequest)
+        );
+        assert_eq!(decode_payload(&long, 300).map(|v| v.len()), Ok(300));
     }
 
     #[test]

@@ -14,7 +14,10 @@
 use std::fmt;
 
 use super::gs2::{self, CbFlag};
-use super::{CredentialStore, FailureCondition, SaslError, SaslFailure, ServerStep};
+use super::{
+    CredentialStore, FailureCondition, SaslError, SaslFailure, ServerStep,
+    expect_no_additional_data,
+};
 
 /// The RFC 7628 §3.2.2 error document sent when a token is rejected.
 pub(crate) const ERROR_DOCUMENT: &str = r#"{"status":"invalid_token","schemes":"bearer"}"#;
@@ -205,12 +208,7 @@ impl OAuthBearerClient {
     /// OAUTHBEARER has no additional data with success.
     pub(crate) fn finish(&mut self, additional_data: Option<&[u8]>) -> Result<(), SaslError> {
         match std::mem::replace(&mut self.state, ClientState::Done) {
-            ClientState::Sent => match additional_data {
-                Some(d) if !d.is_empty() => Err(SaslError::MalformedMessage(
-                    "unexpected additional data with success",
-                )),
-                _ => Ok(()),
-            },
+            ClientState::Sent => expect_no_additional_data(additional_data),
             ClientState::Rejected(doc) => Err(SaslError::OAuthBearerRejected(doc)),
             ClientState::Initial | ClientState::Done => Err(SaslError::UnexpectedMessage),
         }

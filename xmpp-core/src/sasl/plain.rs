@@ -10,7 +10,8 @@ use std::fmt;
 
 use super::scram::ScramCredentials;
 use super::{
-    CredentialStore, FailureCondition, SaslError, SaslFailure, ScramHash, ServerStep, prep,
+    CredentialStore, FailureCondition, SaslError, SaslFailure, ScramHash, ServerStep,
+    expect_no_additional_data, prep,
 };
 
 /// Server role of PLAIN.
@@ -129,12 +130,9 @@ impl PlainClient {
 
     /// PLAIN has no additional data with success.
     pub(crate) fn finish(&mut self, additional_data: Option<&[u8]>) -> Result<(), SaslError> {
-        match additional_data {
-            _ if !self.sent => Err(SaslError::UnexpectedMessage),
-            Some(d) if !d.is_empty() => Err(SaslError::MalformedMessage(
-                "unexpected additional data with success",
-            )),
-            _ => Ok(()),
+        if !self.sent {
+            return Err(SaslError::UnexpectedMessage);
         }
+        expect_no_additional_data(additional_data)
     }
 }

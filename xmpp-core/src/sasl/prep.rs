@@ -1,8 +1,8 @@
 //! String preparation of SASL identities and passwords with PRECIS (RFC 8264,
 //! RFC 8265) in place of SASLprep (RFC 4013): `UsernameCaseMapped` for
 //! authentication identities (RFC 8265 §3.3, the XMPP localpart profile of
-//! RFC 7622) and `OpaqueString` for passwords (RFC 8265 §4.2), as RFC 8265 §6
-//! and RFC 7677 permit for SCRAM and PLAIN.
+//! RFC 7622) and `OpaqueString` for passwords (RFC 8265 §4.2), the PRECIS
+//! replacements of SASLprep, for SCRAM and PLAIN.
 
 use precis_core::profile::PrecisFastInvocation;
 use precis_profiles::{OpaqueString, UsernameCaseMapped};

@@ -205,7 +205,8 @@ pub(crate) struct ScramServer {
 }
 
 impl ScramServer {
-    /// A server for `mechanism` (a SCRAM mechanism) offering `binding`.
+    /// A server for SCRAM with `hash`, with channel binding if `plus`, on a
+    /// connection offering `binding`.
     pub(crate) fn new(
         hash: ScramHash,
         plus: bool,
@@ -461,7 +462,7 @@ impl fmt::Debug for ScramClient {
 }
 
 impl ScramClient {
-    /// A client for a SCRAM `mechanism`.
+    /// A client for the SCRAM `mechanism` (whose hash is `hash`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         mechanism: Mechanism,
