@@ -6,12 +6,24 @@ use std::collections::HashMap;
 use xmpp_core::sasl::{CredentialStore, ScramCredentials, ScramHash};
 
 /// Accounts by (prepared) username.
-#[derive(Default)]
 pub struct Users {
     accounts: HashMap<String, [ScramCredentials; 2]>,
+    /// Secret for the fake SCRAM parameters of unknown users, random per
+    /// process so they cannot be predicted.
+    secret: [u8; 32],
 }
 
 impl Users {
+    /// An empty store.
+    pub fn new() -> Result<Self, String> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+        Ok(Users {
+            accounts: HashMap::new(),
+            secret,
+        })
+    }
+
     /// Adds an account; the salt is random, the iteration count 4096.
     pub fn add(&mut self, username: &str, password: &str) -> Result<(), String> {
         let mut salt = [0u8; 16];
@@ -56,5 +68,9 @@ impl CredentialStore for Users {
             ScramHash::Sha1 => c[0].clone(),
             ScramHash::Sha256 => c[1].clone(),
         })
+    }
+
+    fn unknown_user_secret(&self) -> &[u8] {
+        &self.secret
     }
 }

@@ -112,7 +112,7 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("--domain {}: {e}", args.domain))?
         .domain()
         .to_owned();
-    let mut users = Users::default();
+    let mut users = Users::new()?;
     let mut specs = args.users.clone();
     if let Some(path) = &args.users_file {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
-use super::server::{decode_b64, encode_b64};
 use super::transport::{Transport, TransportError};
 use super::{Event, IdSource, Outbox, Output, TlsMode};
 use crate::jid::Jid;
@@ -341,7 +340,9 @@ impl ClientStream {
                 );
             }
             (State::Sasl(..), ns::SASL, "challenge") => {
-                let Ok(data) = decode_b64(&e.text()) else {
+                let Ok(data) =
+                    sasl::decode_payload(e.text().trim(), sasl::DEFAULT_MAX_MESSAGE_SIZE)
+                else {
                     return self.abort_sasl(now, "undecodable challenge");
                 };
                 let State::Sasl(session, _) = &mut self.state else {
@@ -349,7 +350,8 @@ impl ClientStream {
                 };
                 match session.step(&data) {
                     Ok(resp) => {
-                        let r = Element::new("response", ns::SASL).with_text(encode_b64(&resp));
+                        let r = Element::new("response", ns::SASL)
+                            .with_text(sasl::encode_payload(&resp));
                         self.send(now, &r);
                     }
                     Err(err) => self.abort_sasl(now, &err.to_string()),
@@ -360,9 +362,9 @@ impl ClientStream {
                 let data = if text.is_empty() {
                     None
                 } else {
-                    match decode_b64(&text) {
+                    match sasl::decode_payload(text.trim(), sasl::DEFAULT_MAX_MESSAGE_SIZE) {
                         Ok(d) => Some(d),
-                        Err(()) => return self.abort_sasl(now, "undecodable success data"),
+                        Err(_) => return self.abort_sasl(now, "undecodable success data"),
                     }
                 };
                 let State::Sasl(session, mech) = &mut self.state else {
@@ -546,7 +548,7 @@ impl ClientStream {
             };
             let mut auth = Element::new("auth", ns::SASL).with_attr("mechanism", mech.name());
             if let Some(data) = initial {
-                auth.append_text(&encode_b64(&data));
+                auth.append_text(&sasl::encode_payload(&data));
             }
             self.send(now, &auth);
             self.state = State::Sasl(Box::new(session), mech);

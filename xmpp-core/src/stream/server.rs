@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use bytes::BytesMut;
 
 use super::transport::{Transport, TransportError};
@@ -549,11 +547,11 @@ impl ServerStream {
             (State::Negotiating, ns::TLS, "starttls") => self.on_starttls(now),
             (State::Negotiating, ns::SASL, "auth") => self.on_auth(now, &e),
             (State::Sasl(..), ns::SASL, "response") => {
-                let input = match decode_b64(&e.text()) {
+                let text = e.text();
+                let input = match sasl::decode_payload(text.trim(), sasl::DEFAULT_MAX_MESSAGE_SIZE)
+                {
                     Ok(v) => v,
-                    Err(()) => {
-                        return self.sasl_failure(now, FailureCondition::IncorrectEncoding, None);
-                    }
+                    Err(f) => return self.sasl_failure(now, f.condition, f.text),
                 };
                 self.sasl_step(now, Some(&input));
             }
@@ -622,22 +620,22 @@ impl ServerStream {
             return self.sasl_failure(now, FailureCondition::EncryptionRequired, None);
         }
         let offered = self.offered_mechanisms();
-        let Some(mech) = e
-            .attr("mechanism")
-            .and_then(Mechanism::from_name)
-            .filter(|m| offered.contains(m))
-        else {
-            return self.sasl_failure(now, FailureCondition::InvalidMechanism, None);
+        let mech = match sasl::accept_mechanism(
+            e.attr("mechanism").unwrap_or(""),
+            &offered,
+            self.tls_done,
+        ) {
+            Ok(m) => m,
+            Err(f) => return self.sasl_failure(now, f.condition, f.text),
         };
         let text = e.text();
+        let text = text.trim();
         let initial = if text.is_empty() {
             None
         } else {
-            match decode_b64(&text) {
+            match sasl::decode_payload(text, sasl::DEFAULT_MAX_MESSAGE_SIZE) {
                 Ok(v) => Some(v),
-                Err(()) => {
-                    return self.sasl_failure(now, FailureCondition::IncorrectEncoding, None);
-                }
+                Err(f) => return self.sasl_failure(now, f.condition, f.text),
             }
         };
         let nonce = self.ids.next_id();
@@ -658,7 +656,7 @@ impl ServerStream {
         let step = session.step(self.config.credentials.as_ref(), input);
         match step {
             Ok(ServerStep::Challenge(data)) => {
-                let c = Element::new("challenge", ns::SASL).with_text(encode_b64(&data));
+                let c = Element::new("challenge", ns::SASL).with_text(sasl::encode_payload(&data));
                 self.send(&c);
             }
             Ok(ServerStep::Success {
@@ -677,7 +675,7 @@ impl ServerStream {
                 };
                 let mut s = Element::new("success", ns::SASL);
                 if let Some(d) = additional_data {
-                    s.append_text(&encode_b64(&d));
+                    s.append_text(&sasl::encode_payload(&d));
                 }
                 self.send(&s);
                 self.authenticated = Some(jid.clone());
@@ -862,22 +860,4 @@ fn iq_error(id: &str, to: Option<&str>, cond: &str, ty: &str) -> Element {
                 .with_attr("type", ty)
                 .with_child(Element::new(cond, ns::STANZAS)),
         )
-}
-
-/// Decodes SASL payload text: `=` is the empty response (RFC 6120 §6.4.2).
-pub(crate) fn decode_b64(text: &str) -> Result<Vec<u8>, ()> {
-    let t = text.trim();
-    if t == "=" {
-        return Ok(Vec::new());
-    }
-    B64.decode(t).map_err(|_| ())
-}
-
-/// Encodes SASL payload bytes; empty data is written as `=`.
-pub(crate) fn encode_b64(data: &[u8]) -> String {
-    if data.is_empty() {
-        "=".to_owned()
-    } else {
-        B64.encode(data)
-    }
 }
