@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod ns;
+pub mod stanza;
 pub mod stream_error;
 pub mod xml;
 
