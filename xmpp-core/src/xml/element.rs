@@ -52,6 +52,17 @@ impl Element {
         }
     }
 
+    /// An element from parts the parser has already checked: attribute
+    /// names unique.
+    pub(crate) fn from_parts(name: &str, ns: &str, attrs: Vec<Attribute>) -> Self {
+        Element {
+            name: name.to_owned(),
+            ns: ns.to_owned(),
+            attrs,
+            children: Vec::new(),
+        }
+    }
+
     /// Builder form of [`Element::set_attr`].
     #[must_use]
     pub fn with_attr(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
