@@ -126,9 +126,9 @@ pub(super) fn check(el: &Element) -> Result<(), StanzaParseError> {
     }
     let mut shows = el.children().filter(|c| c.is("show", el.ns()));
     if let Some(show) = shows.next() {
-        let text = show.text();
+        let text = text_of(show);
         if Show::from_name(&text).is_none() {
-            return Err(StanzaParseError::InvalidShow(text));
+            return Err(StanzaParseError::InvalidShow(text.into_owned()));
         }
         if shows.next().is_some() {
             return Err(StanzaParseError::Duplicate("show"));
@@ -136,9 +136,9 @@ pub(super) fn check(el: &Element) -> Result<(), StanzaParseError> {
     }
     let mut prios = el.children().filter(|c| c.is("priority", el.ns()));
     if let Some(prio) = prios.next() {
-        let text = prio.text();
+        let text = text_of(prio);
         if parse_priority(&text).is_none() {
-            return Err(StanzaParseError::InvalidPriority(text));
+            return Err(StanzaParseError::InvalidPriority(text.into_owned()));
         }
         if prios.next().is_some() {
             return Err(StanzaParseError::Duplicate("priority"));

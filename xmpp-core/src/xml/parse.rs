@@ -256,6 +256,13 @@ fn unescape_checked(raw: Cow<'_, str>) -> Result<Cow<'_, str>, XmlError> {
     Ok(Cow::Owned(owned))
 }
 
+/// Equality for the short strings prefixes are, without a call into
+/// `memcmp` (which dominated name resolution in profiles).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Splits a qualified name at its first `:` into prefix and local part.
 fn split_qname(name: &str) -> (&str, &str) {
     match name.bytes().position(|b| b == b':') {
@@ -312,10 +319,22 @@ impl<'c, 't> Scope<'c, 't> {
         if prefix == "xml" {
             return Some(XML_NS);
         }
-        if let Some((_, u)) = self.bindings.iter().rev().find(|(p, _)| p == prefix) {
+        let p = prefix.as_bytes();
+        if let Some((_, u)) = self
+            .bindings
+            .iter()
+            .rev()
+            .find(|(q, _)| short_eq(q.as_bytes(), p))
+        {
             return Some(u);
         }
-        if let Some((_, u)) = self.ctx.prefixes.iter().rev().find(|(p, _)| p == prefix) {
+        if let Some((_, u)) = self
+            .ctx
+            .prefixes
+            .iter()
+            .rev()
+            .find(|(q, _)| short_eq(q.as_bytes(), p))
+        {
             return Some(u);
         }
         prefix.is_empty().then_some(self.ctx.default_ns.as_str())
@@ -343,7 +362,9 @@ fn start_element<'t>(
     let mut pushed = 0;
     let mut count = 0;
     plain.clear();
-    for attr in s.attributes().with_checks(true) {
+    // Duplicate names are checked here rather than by the reader, which
+    // would allocate for it on every element.
+    for attr in s.attributes().with_checks(false) {
         let attr = attr.map_err(|e| XmlError::nwf(e.to_string()))?;
         count += 1;
         if count > limits.max_attributes {
@@ -355,18 +376,34 @@ fn start_element<'t>(
             return Err(XmlError::LimitExceeded(Limit::AttributeBytes));
         }
         let value = unescape_checked(borrow_str(text, &attr.value)?)?;
-        if key == "xmlns" {
-            scope.bindings.push((Cow::Borrowed(""), value));
-            pushed += 1;
-        } else if let Some(p) = key.strip_prefix("xmlns:") {
-            check_prefix_binding(p, &value)?;
-            let p = match key {
-                Cow::Borrowed(k) => Cow::Borrowed(&k["xmlns:".len()..]),
+        let declared = match key.as_ref() {
+            "xmlns" => Some(""),
+            k => k.strip_prefix("xmlns:"),
+        };
+        if let Some(p) = declared {
+            if !p.is_empty() {
+                check_prefix_binding(p, &value)?;
+            }
+            let own = &scope.bindings[scope.bindings.len() - pushed..];
+            if own
+                .iter()
+                .any(|(q, _)| short_eq(q.as_bytes(), p.as_bytes()))
+            {
+                return Err(XmlError::nwf(format!("duplicate attribute `{key}`")));
+            }
+            let p = match &key {
+                Cow::Borrowed(k) => Cow::Borrowed(&k[k.len() - p.len()..]),
                 Cow::Owned(_) => Cow::Owned(p.to_owned()),
             };
             scope.bindings.push((p, value));
             pushed += 1;
         } else {
+            if plain
+                .iter()
+                .any(|(k, _)| short_eq(k.as_bytes(), key.as_bytes()))
+            {
+                return Err(XmlError::nwf(format!("duplicate attribute `{key}`")));
+            }
             plain.push((key, value));
         }
     }
