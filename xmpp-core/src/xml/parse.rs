@@ -461,15 +461,9 @@ fn check_name(name: &str) -> Result<(), XmlError> {
     let mut colons = 0usize;
     let mut bad_char = false;
     for (i, &c) in bytes.iter().enumerate() {
-        if c == b':' {
-            colons += 1;
-        } else if c < 0x80 {
-            // ASCII whitespace and controls (all <= 0x20, and DEL), and
-            // punctuation other than `-`, `.`, `_`.
-            bad_char |= c <= b' '
-                || c == 0x7f
-                || (c.is_ascii_punctuation() && !matches!(c, b'-' | b'.' | b'_'));
-        } else if c == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F)) {
+        colons += usize::from(c == b':');
+        bad_char |= BAD_NAME_BYTE[usize::from(c)];
+        if c == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F)) {
             // A C1 control character (U+0080..U+009F).
             bad_char = true;
         }
@@ -479,6 +473,21 @@ fn check_name(name: &str) -> Result<(), XmlError> {
     }
     Ok(())
 }
+
+/// ASCII bytes that never occur in a name: whitespace, controls, DEL,
+/// and punctuation other than `-`, `.`, `_` and `:`.
+const BAD_NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = b <= b' '
+            || b == 0x7f
+            || (b.is_ascii_punctuation() && !matches!(b, b'-' | b'.' | b'_' | b':'));
+        c += 1;
+    }
+    t
+};
 
 /// Rejects characters outside the XML 1.0 `Char` production.
 fn check_chars(s: &str) -> Result<(), XmlError> {
