@@ -3,6 +3,7 @@
 //! - [`xml`]: stream framing, parsing into [`xml::Element`], serialization.
 //! - [`jid`]: JIDs (RFC 7622) and XEP-0106 escaping.
 //! - [`sasl`]: SASL mechanisms for both roles (RFC 4422, 5802, 7677, 7628).
+//! - [`stanza`]: typed message, presence and iq views, stanza errors.
 //! - [`stream`]: stream negotiation engines for client and server.
 //! - [`stream_error`]: stream error conditions (RFC 6120 §4.9).
 //! - [`ns`]: namespace names.
@@ -11,6 +12,7 @@
 pub mod jid;
 pub mod ns;
 pub mod sasl;
+pub mod stanza;
 pub mod stream;
 pub mod stream_error;
 pub mod xml;

@@ -8,6 +8,7 @@
 //! `xml` prefix, and in Clark notation (`{urn:example}local`) for any other
 //! namespaced attribute.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The namespace bound to the reserved `xml` prefix.
@@ -35,8 +36,10 @@ pub struct Attribute {
 /// An XML element with a resolved namespace, attributes and children.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Element {
-    name: String,
-    ns: String,
+    // Well-known names and namespaces are kept as static strings (see
+    // `intern`), which saves two allocations per parsed element.
+    name: Cow<'static, str>,
+    ns: Cow<'static, str>,
     attrs: Vec<Attribute>,
     children: Vec<Node>,
 }
@@ -45,9 +48,20 @@ impl Element {
     /// A new, empty element `name` in namespace `ns`.
     pub fn new(name: impl Into<String>, ns: impl Into<String>) -> Self {
         Element {
-            name: name.into(),
-            ns: ns.into(),
+            name: Cow::Owned(name.into()),
+            ns: Cow::Owned(ns.into()),
             attrs: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// An element from parts the parser has already checked: attribute
+    /// names unique.
+    pub(crate) fn from_parts(name: &str, ns: &str, attrs: Vec<Attribute>) -> Self {
+        Element {
+            name: intern_name(name),
+            ns: intern_ns(ns),
+            attrs,
             children: Vec::new(),
         }
     }
@@ -210,6 +224,143 @@ impl Element {
     }
 }
 
+/// Defines `$fname`, which returns its argument as a static string when
+/// it is one of the literals, else an owned copy. A `match` on literals
+/// compiles to length checks and inline compares.
+macro_rules! interner {
+    ($(#[$doc:meta])* $fname:ident: $($lit:literal),* $(,)?) => {
+        $(#[$doc])*
+        fn $fname(s: &str) -> Cow<'static, str> {
+            match s {
+                $( $lit => Cow::Borrowed($lit), )*
+                _ => Cow::Owned(s.to_owned()),
+            }
+        }
+    };
+}
+
+interner! {
+    /// Element names common in XMPP streams.
+    intern_name:
+    "message",
+    "presence",
+    "iq",
+    "body",
+    "subject",
+    "thread",
+    "show",
+    "status",
+    "priority",
+    "error",
+    "text",
+    "query",
+    "item",
+    "group",
+    "c",
+    "x",
+    "delay",
+    "ping",
+    "active",
+    "composing",
+    "paused",
+    "inactive",
+    "gone",
+    "request",
+    "received",
+    "markable",
+    "displayed",
+    "origin-id",
+    "stanza-id",
+    "r",
+    "a",
+    "enable",
+    "enabled",
+    "resume",
+    "resumed",
+    "bind",
+    "jid",
+    "resource",
+    "session",
+    "feature",
+    "identity",
+    "features",
+    "auth",
+    "success",
+    "challenge",
+    "response",
+    "starttls",
+    "proceed",
+    "mechanisms",
+    "mechanism",
+    "nick",
+    "invite",
+    "reason",
+    "actor",
+    "pubsub",
+    "event",
+    "items",
+    "publish",
+    "data",
+    "forwarded",
+    "result",
+    "fin",
+    "set",
+    "first",
+    "last",
+    "count",
+    "before",
+    "after",
+    "max",
+    "field",
+    "value",
+    "option",
+    "title",
+    "instructions",
+    "html",
+}
+
+interner! {
+    /// Namespaces common in XMPP streams (the `ns` module's among them).
+    intern_ns:
+    "",
+    "jabber:client",
+    "jabber:server",
+    "http://etherx.jabber.org/streams",
+    "urn:ietf:params:xml:ns:xmpp-stanzas",
+    "urn:ietf:params:xml:ns:xmpp-streams",
+    "urn:ietf:params:xml:ns:xmpp-tls",
+    "urn:ietf:params:xml:ns:xmpp-sasl",
+    "urn:ietf:params:xml:ns:xmpp-bind",
+    "urn:ietf:params:xml:ns:xmpp-session",
+    "jabber:iq:roster",
+    "http://jabber.org/protocol/disco#info",
+    "http://jabber.org/protocol/disco#items",
+    "urn:xmpp:ping",
+    "jabber:iq:version",
+    "urn:xmpp:delay",
+    "urn:xmpp:sm:3",
+    "http://jabber.org/protocol/caps",
+    "http://jabber.org/protocol/chatstates",
+    "http://jabber.org/protocol/muc",
+    "http://jabber.org/protocol/muc#user",
+    "http://jabber.org/protocol/muc#admin",
+    "http://jabber.org/protocol/muc#owner",
+    "http://jabber.org/protocol/pubsub",
+    "http://jabber.org/protocol/pubsub#event",
+    "jabber:x:data",
+    "jabber:x:conference",
+    "urn:xmpp:receipts",
+    "urn:xmpp:chat-markers:0",
+    "urn:xmpp:sid:0",
+    "urn:xmpp:mam:2",
+    "urn:xmpp:forward:0",
+    "urn:xmpp:carbons:2",
+    "urn:xmpp:hints",
+    "http://jabber.org/protocol/rsm",
+    "vcard-temp",
+    "vcard-temp:x:update",
+}
+
 impl fmt::Debug for Element {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bytes = super::write::to_bytes(self, "");
@@ -263,6 +414,37 @@ mod tests {
         assert_eq!(e.remove_attr("type").as_deref(), Some("set"));
         assert!(e.attrs().is_empty());
         assert!(e.remove_attr("type").is_none());
+    }
+
+    #[test]
+    fn well_known_names_are_interned_and_compare_by_value() {
+        use crate::ns;
+        for n in [
+            ns::STREAM,
+            ns::CLIENT,
+            ns::SERVER,
+            ns::STREAMS,
+            ns::STANZAS,
+            ns::TLS,
+            ns::SASL,
+            ns::BIND,
+            ns::SESSION,
+            ns::ROSTER,
+            ns::DISCO_INFO,
+            ns::DISCO_ITEMS,
+            ns::PING,
+            ns::VERSION,
+            ns::DELAY,
+            ns::SM,
+        ] {
+            assert!(matches!(intern_ns(n), Cow::Borrowed(s) if s == n), "{n}");
+        }
+        assert!(matches!(intern_ns("urn:example:new"), Cow::Owned(_)));
+        assert!(matches!(intern_name("message"), Cow::Borrowed("message")));
+        let parsed = Element::from_parts("body", "jabber:client", Vec::new());
+        assert_eq!(parsed, Element::new("body", "jabber:client"));
+        let other = Element::from_parts("bodyx", "urn:example:new", Vec::new());
+        assert!(other.is("bodyx", "urn:example:new"));
     }
 
     #[test]

@@ -229,29 +229,50 @@ impl Framer {
                     }
                 },
                 Scan::StartTag => {
-                    self.pos += 1;
+                    // Jump between the bytes that matter inside a tag:
+                    // quotes, `>`, and the forbidden `<`.
+                    let rest = &self.buf[self.pos..];
                     if self.quote != 0 {
-                        if b == self.quote {
-                            self.quote = 0;
-                        } else if b == b'<' {
-                            return Err(XmlError::nwf("`<` in an attribute value"));
-                        }
-                        self.prev = b;
-                        continue;
-                    }
-                    match b {
-                        b'"' | b'\'' => self.quote = b,
-                        b'<' => return Err(XmlError::nwf("`<` inside a tag")),
-                        b'>' => {
-                            let empty = self.prev == b'/';
-                            if let Some(frame) = self.end_of_start_tag(empty)? {
-                                return Ok(Some(frame));
+                        match memchr::memchr2(self.quote, b'<', rest) {
+                            Some(off) if rest[off] == b'<' => {
+                                return Err(XmlError::nwf("`<` in an attribute value"));
                             }
-                            continue;
+                            Some(off) => {
+                                self.quote = 0;
+                                self.pos += off + 1;
+                            }
+                            None => self.pos = self.buf.len(),
                         }
-                        _ => {}
+                    } else {
+                        let end = memchr::memchr3(b'"', b'\'', b'>', rest);
+                        let scanned = &rest[..end.unwrap_or(rest.len())];
+                        if memchr::memchr(b'<', scanned).is_some() {
+                            return Err(XmlError::nwf("`<` inside a tag"));
+                        }
+                        match end {
+                            Some(off) if rest[off] == b'>' => {
+                                let gt = self.pos + off;
+                                // Same size rule as for every other byte:
+                                // the bytes before `>` count.
+                                self.pos = gt;
+                                self.check_size()?;
+                                let empty = gt
+                                    .checked_sub(1)
+                                    .and_then(|i| self.buf.get(i))
+                                    .is_some_and(|&c| c == b'/');
+                                self.pos = gt + 1;
+                                if let Some(frame) = self.end_of_start_tag(empty)? {
+                                    return Ok(Some(frame));
+                                }
+                                continue;
+                            }
+                            Some(off) => {
+                                self.quote = rest[off];
+                                self.pos += off + 1;
+                            }
+                            None => self.pos = self.buf.len(),
+                        }
                     }
-                    self.prev = b;
                 }
                 Scan::EndTag => match memchr::memchr(b'>', &self.buf[self.pos..]) {
                     Some(off) => {

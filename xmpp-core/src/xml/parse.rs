@@ -7,10 +7,12 @@
 //! (no entity is ever expanded beyond the five predefined ones and
 //! character references), and anything over the configured [`Limits`].
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::element::{Element, XML_NS};
+use super::element::{Attribute, Element, XML_NS};
 use super::error::{Limit, XmlError};
 use super::limits::Limits;
 use crate::ns;
@@ -163,6 +165,8 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
     }
     let mut scope = Scope::new(ctx);
     let mut stack: Vec<Element> = Vec::new();
+    // Reused for every element's plain attributes.
+    let mut scratch: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     loop {
         let ev = reader
             .read_event()
@@ -172,14 +176,14 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::LimitExceeded(Limit::Depth));
                 }
-                let el = start_element(&s, &mut scope, limits)?;
+                let el = start_element(text, &s, &mut scope, &mut scratch, limits)?;
                 stack.push(el);
             }
             Event::Empty(s) => {
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::LimitExceeded(Limit::Depth));
                 }
-                let el = start_element(&s, &mut scope, limits)?;
+                let el = start_element(text, &s, &mut scope, &mut scratch, limits)?;
                 scope.pop();
                 match stack.last_mut() {
                     Some(parent) => parent.append_child(el),
@@ -203,19 +207,15 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
                     }
                     return Err(XmlError::nwf("character data outside an element"));
                 };
-                let s = t.unescape().map_err(|e| map_escape_error(&e.to_string()))?;
-                if matches!(s, std::borrow::Cow::Owned(_)) {
-                    check_chars(&s)?;
-                }
+                let s = unescape_checked(borrow_str(text, &t)?)?;
                 append_text(parent, &s, limits)?;
             }
             Event::CData(c) => {
                 let parent = stack
                     .last_mut()
                     .ok_or_else(|| XmlError::nwf("CDATA outside an element"))?;
-                let bytes = c.into_inner();
-                let s = std::str::from_utf8(&bytes).map_err(|_| XmlError::nwf("invalid UTF-8"))?;
-                append_text(parent, s, limits)?;
+                let s = borrow_str(text, &c)?;
+                append_text(parent, &s, limits)?;
             }
             Event::Comment(_) => return Err(XmlError::RestrictedXml("comment")),
             Event::PI(_) | Event::Decl(_) => {
@@ -224,6 +224,50 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
             Event::DocType(_) => return Err(XmlError::RestrictedXml("document type declaration")),
             Event::Eof => return Err(XmlError::nwf("unexpected end of element")),
         }
+    }
+}
+
+/// `part` as a string borrowed from `text` when it is a slice of it (the
+/// reader hands out slices of its input), so it needs neither a copy nor
+/// a second UTF-8 check; otherwise a checked copy.
+fn borrow_str<'t>(text: &'t str, part: &[u8]) -> Result<Cow<'t, str>, XmlError> {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if start <= text.len()
+        && part.len() <= text.len() - start
+        && let Some(s) = text.get(start..start + part.len())
+    {
+        return Ok(Cow::Borrowed(s));
+    }
+    std::str::from_utf8(part)
+        .map(|s| Cow::Owned(s.to_owned()))
+        .map_err(|_| XmlError::nwf("invalid UTF-8"))
+}
+
+/// Resolves the predefined entities and character references in `raw`,
+/// checking the characters references produce.
+fn unescape_checked(raw: Cow<'_, str>) -> Result<Cow<'_, str>, XmlError> {
+    if memchr::memchr(b'&', raw.as_bytes()).is_none() {
+        return Ok(raw);
+    }
+    let owned = quick_xml::escape::unescape(&raw)
+        .map_err(|e| map_escape_error(&e.to_string()))?
+        .into_owned();
+    check_chars(&owned)?;
+    Ok(Cow::Owned(owned))
+}
+
+/// Equality for the short strings prefixes are, without a call into
+/// `memcmp` (which dominated name resolution in profiles).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Splits a qualified name at its first `:` into prefix and local part.
+fn split_qname(name: &str) -> (&str, &str) {
+    match name.bytes().position(|b| b == b':') {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => ("", name),
     }
 }
 
@@ -252,21 +296,21 @@ fn append_text(parent: &mut Element, s: &str, limits: &Limits) -> Result<(), Xml
     Ok(())
 }
 
-/// Namespace bindings in scope, innermost last.
-struct Scope {
+/// Namespace bindings in scope: those of the stream header, then those
+/// declared inside the element, innermost last.
+struct Scope<'c, 't> {
+    ctx: &'c NsContext,
     /// `(prefix, uri)`; the empty prefix is the default namespace.
-    bindings: Vec<(String, String)>,
+    bindings: Vec<(Cow<'t, str>, Cow<'t, str>)>,
     /// How many bindings each open element pushed.
     marks: Vec<usize>,
 }
 
-impl Scope {
-    fn new(ctx: &NsContext) -> Self {
-        let mut bindings = Vec::with_capacity(ctx.prefixes.len() + 4);
-        bindings.push((String::new(), ctx.default_ns.clone()));
-        bindings.extend(ctx.prefixes.iter().cloned());
+impl<'c, 't> Scope<'c, 't> {
+    fn new(ctx: &'c NsContext) -> Self {
         Scope {
-            bindings,
+            ctx,
+            bindings: Vec::new(),
             marks: Vec::new(),
         }
     }
@@ -275,11 +319,25 @@ impl Scope {
         if prefix == "xml" {
             return Some(XML_NS);
         }
-        self.bindings
+        let p = prefix.as_bytes();
+        if let Some((_, u)) = self
+            .bindings
             .iter()
             .rev()
-            .find(|(p, _)| p == prefix)
-            .map(|(_, u)| u.as_str())
+            .find(|(q, _)| short_eq(q.as_bytes(), p))
+        {
+            return Some(u);
+        }
+        if let Some((_, u)) = self
+            .ctx
+            .prefixes
+            .iter()
+            .rev()
+            .find(|(q, _)| short_eq(q.as_bytes(), p))
+        {
+            return Some(u);
+        }
+        prefix.is_empty().then_some(self.ctx.default_ns.as_str())
     }
 
     fn pop(&mut self) {
@@ -290,72 +348,93 @@ impl Scope {
     }
 }
 
-fn start_element(
+fn start_element<'t>(
+    text: &'t str,
     s: &BytesStart<'_>,
-    scope: &mut Scope,
+    scope: &mut Scope<'_, 't>,
+    plain: &mut Vec<(Cow<'t, str>, Cow<'t, str>)>,
     limits: &Limits,
 ) -> Result<Element, XmlError> {
-    let raw_name = s.name();
-    let qname =
-        std::str::from_utf8(raw_name.as_ref()).map_err(|_| XmlError::nwf("invalid UTF-8"))?;
-    check_name(qname)?;
+    let qname = borrow_str(text, s.name().as_ref())?;
+    check_name(&qname)?;
     // First pass: namespace declarations, which apply to the element's
     // own name and to its other attributes whatever their order.
     let mut pushed = 0;
     let mut count = 0;
-    let mut plain: Vec<(String, String)> = Vec::new();
-    for attr in s.attributes().with_checks(true) {
+    plain.clear();
+    // Duplicate names are checked here rather than by the reader, which
+    // would allocate for it on every element.
+    for attr in s.attributes().with_checks(false) {
         let attr = attr.map_err(|e| XmlError::nwf(e.to_string()))?;
         count += 1;
         if count > limits.max_attributes {
             return Err(XmlError::LimitExceeded(Limit::Attributes));
         }
-        let key =
-            std::str::from_utf8(attr.key.as_ref()).map_err(|_| XmlError::nwf("invalid UTF-8"))?;
-        check_name(key)?;
+        let key = borrow_str(text, attr.key.as_ref())?;
+        check_name(&key)?;
         if attr.value.len() > limits.max_attribute_bytes {
             return Err(XmlError::LimitExceeded(Limit::AttributeBytes));
         }
-        let value = attr
-            .unescape_value()
-            .map_err(|e| map_escape_error(&e.to_string()))?;
-        if matches!(value, std::borrow::Cow::Owned(_)) {
-            check_chars(&value)?;
-        }
-        if key == "xmlns" {
-            scope.bindings.push((String::new(), value.into_owned()));
-            pushed += 1;
-        } else if let Some(p) = key.strip_prefix("xmlns:") {
-            check_prefix_binding(p, &value)?;
-            scope.bindings.push((p.to_owned(), value.into_owned()));
+        let value = unescape_checked(borrow_str(text, &attr.value)?)?;
+        let declared = match key.as_ref() {
+            "xmlns" => Some(""),
+            k => k.strip_prefix("xmlns:"),
+        };
+        if let Some(p) = declared {
+            if !p.is_empty() {
+                check_prefix_binding(p, &value)?;
+            }
+            let own = &scope.bindings[scope.bindings.len() - pushed..];
+            if own
+                .iter()
+                .any(|(q, _)| short_eq(q.as_bytes(), p.as_bytes()))
+            {
+                return Err(XmlError::nwf(format!("duplicate attribute `{key}`")));
+            }
+            let p = match &key {
+                Cow::Borrowed(k) => Cow::Borrowed(&k[k.len() - p.len()..]),
+                Cow::Owned(_) => Cow::Owned(p.to_owned()),
+            };
+            scope.bindings.push((p, value));
             pushed += 1;
         } else {
-            plain.push((key.to_owned(), value.into_owned()));
+            if plain
+                .iter()
+                .any(|(k, _)| short_eq(k.as_bytes(), key.as_bytes()))
+            {
+                return Err(XmlError::nwf(format!("duplicate attribute `{key}`")));
+            }
+            plain.push((key, value));
         }
     }
     scope.marks.push(pushed);
-    let (prefix, local) = qname.split_once(':').unwrap_or(("", qname));
+    let (prefix, local) = split_qname(&qname);
     let ns = scope
         .resolve(prefix)
         .ok_or_else(|| XmlError::BadNamespacePrefix(prefix.to_owned()))?;
-    let mut el = Element::new(local, ns);
-    for (key, value) in plain {
-        let name = match key.split_once(':') {
-            None => key,
-            Some(("xml", _)) => key,
-            Some((p, l)) => {
+    let mut attrs: Vec<Attribute> = Vec::with_capacity(plain.len());
+    for (key, value) in plain.drain(..) {
+        let name = match split_qname(&key) {
+            ("", _) | ("xml", _) => key.into_owned(),
+            (p, l) => {
                 let uri = scope
                     .resolve(p)
                     .ok_or_else(|| XmlError::BadNamespacePrefix(p.to_owned()))?;
-                format!("{{{uri}}}{l}")
+                let name = format!("{{{uri}}}{l}");
+                // Raw names are unique (checked by the reader); two
+                // prefixes bound to one namespace can still collide.
+                if attrs.iter().any(|a| a.name == name) {
+                    return Err(XmlError::nwf(format!("duplicate attribute `{name}`")));
+                }
+                name
             }
         };
-        if el.attr(&name).is_some() {
-            return Err(XmlError::nwf(format!("duplicate attribute `{name}`")));
-        }
-        el.set_attr(name, value);
+        attrs.push(Attribute {
+            name,
+            value: value.into_owned(),
+        });
     }
-    Ok(el)
+    Ok(Element::from_parts(local, ns, attrs))
 }
 
 fn check_prefix_binding(prefix: &str, uri: &str) -> Result<(), XmlError> {
@@ -375,24 +454,55 @@ fn check_prefix_binding(prefix: &str, uri: &str) -> Result<(), XmlError> {
 /// Rejects names that are not XML names (loosely: the characters that can
 /// never appear in one, and a bad first character).
 fn check_name(name: &str) -> Result<(), XmlError> {
-    let bad_start = name
-        .chars()
-        .next()
-        .is_none_or(|c| c.is_ascii_digit() || c == '-' || c == '.' || c == ':');
-    let bad_char = name.chars().any(|c| {
-        c.is_ascii_whitespace()
-            || (c.is_ascii_punctuation() && !matches!(c, '-' | '.' | '_' | ':'))
-            || c.is_control()
-    });
-    if bad_start || bad_char || name.matches(':').count() > 1 || name.ends_with(':') {
+    let bytes = name.as_bytes();
+    let bad_start = bytes
+        .first()
+        .is_none_or(|&c| c.is_ascii_digit() || matches!(c, b'-' | b'.' | b':'));
+    let mut colons = 0usize;
+    let mut bad_char = false;
+    for (i, &c) in bytes.iter().enumerate() {
+        colons += usize::from(c == b':');
+        bad_char |= BAD_NAME_BYTE[usize::from(c)];
+        if c == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F)) {
+            // A C1 control character (U+0080..U+009F).
+            bad_char = true;
+        }
+    }
+    if bad_start || bad_char || colons > 1 || name.ends_with(':') {
         return Err(XmlError::nwf(format!("invalid name `{name}`")));
     }
     Ok(())
 }
 
+/// ASCII bytes that never occur in a name: whitespace, controls, DEL,
+/// and punctuation other than `-`, `.`, `_` and `:`.
+const BAD_NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = b <= b' '
+            || b == 0x7f
+            || (b.is_ascii_punctuation() && !matches!(b, b'-' | b'.' | b'_' | b':'));
+        c += 1;
+    }
+    t
+};
+
 /// Rejects characters outside the XML 1.0 `Char` production.
 fn check_chars(s: &str) -> Result<(), XmlError> {
     let bytes = s.as_bytes();
+    // Fast path, in blocks the compiler can vectorize: no control
+    // character other than TAB, LF, CR, and no 0xEF lead byte (which
+    // starts U+FFFE and U+FFFF).
+    let suspicious = bytes.chunks(64).any(|block| {
+        block.iter().fold(false, |acc, &b| {
+            acc | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')) | (b == 0xEF)
+        })
+    });
+    if !suspicious {
+        return Ok(());
+    }
     for (i, &b) in bytes.iter().enumerate() {
         if b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r') {
             return Err(XmlError::nwf("control character"));

@@ -74,7 +74,8 @@ fn write_inner(out: &mut BytesMut, e: &Element, parent_ns: &str, stream_prefix: 
         out.put_u8(b' ');
         if let Some(rest) = a.name.strip_prefix('{') {
             // Clark notation: `{ns}local`. Declare a fresh prefix for it.
-            let (attr_ns, local) = rest.split_once('}').unwrap_or(("", rest));
+            // The URI may itself contain `}`; a local name never does.
+            let (attr_ns, local) = rest.rsplit_once('}').unwrap_or(("", rest));
             if attr_ns == XML_NS {
                 out.put_slice(b"xml:");
             } else {
