@@ -1,0 +1,250 @@
+//! Message framing (RFC 3261 §7.5, §18.3): one datagram is one message;
+//! on a stream (TCP/TLS) Content-Length is mandatory and delimits messages,
+//! and CRLFs between messages (keep-alives, RFC 5626 §3.5.1) are skipped.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::error::ParseError;
+use crate::limits::Limits;
+use crate::message::Message;
+use crate::message::parse::parse_head;
+
+/// Length of leading CR/LF octets.
+fn leading_crlf(data: &[u8]) -> usize {
+    data.iter()
+        .take_while(|c| **c == b'\r' || **c == b'\n')
+        .count()
+}
+
+/// Parses one message from one datagram.
+///
+/// Octets after the body that Content-Length announces are ignored (RFC 4475
+/// §3.1.1.8); without Content-Length the body is the rest of the datagram
+/// (§18.3). A header section that ends at the end of the datagram without
+/// the empty line is accepted. A Content-Length larger than what arrived is
+/// an error (answer 400).
+pub fn parse_datagram(data: &[u8], limits: &Limits) -> Result<Message, ParseError> {
+    if data.len() > limits.max_message_size {
+        return Err(ParseError::MessageTooLarge);
+    }
+    let data = &data[leading_crlf(data)..];
+    let (head, rest) = match memchr::memmem::find(data, b"\r\n\r\n") {
+        Some(end) => (&data[..end + 2], &data[end + 4..]),
+        None if data.ends_with(b"\r\n") => (data, &data[data.len()..]),
+        None => return Err(ParseError::Unterminated),
+    };
+    let (start, headers) = parse_head(head, limits)?;
+    let mut msg = Message::from_parts(start, headers, Bytes::new())?;
+    let body = match msg.content_length() {
+        Some(n) if !msg.has_conflicting_length() => {
+            let n = n as usize;
+            if n > limits.max_body_size {
+                return Err(ParseError::BodyTooLarge);
+            }
+            rest.get(..n).ok_or(ParseError::TruncatedBody)?
+        }
+        _ => rest,
+    };
+    if body.len() > limits.max_body_size {
+        return Err(ParseError::BodyTooLarge);
+    }
+    msg.body = Bytes::copy_from_slice(body);
+    Ok(msg)
+}
+
+/// True if `data` looks like a response (starts with `SIP/`): a refused
+/// response is dropped, never answered.
+pub fn is_response(data: &[u8]) -> bool {
+    let data = &data[leading_crlf(data)..];
+    data.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+}
+
+/// Splits a byte stream into messages. Feed it whatever the connection
+/// delivered, then call [`next_message`](StreamFramer::next_message) until
+/// it returns `Ok(None)`.
+///
+/// After an error the connection is out of sync: the framer keeps returning
+/// that error and the caller should send the answer (if the message was a
+/// request) and close the connection.
+#[derive(Debug)]
+pub struct StreamFramer {
+    buf: BytesMut,
+    limits: Limits,
+    failed: Option<ParseError>,
+    /// Bytes already known to hold no CRLFCRLF, so rescans start later.
+    scanned: usize,
+}
+
+impl StreamFramer {
+    /// A framer enforcing `limits`.
+    pub fn new(limits: Limits) -> StreamFramer {
+        StreamFramer {
+            buf: BytesMut::new(),
+            limits,
+            failed: None,
+            scanned: 0,
+        }
+    }
+
+    /// Appends received octets.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.failed.is_none() {
+            self.buf.extend_from_slice(chunk);
+        }
+    }
+
+    /// Octets buffered and not yet returned as a message.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn fail(&mut self, e: ParseError) -> Result<Option<Message>, ParseError> {
+        self.failed = Some(e.clone());
+        self.buf.clear();
+        Err(e)
+    }
+
+    /// The next complete message, `Ok(None)` if more input is needed.
+    pub fn next_message(&mut self) -> Result<Option<Message>, ParseError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let skip = leading_crlf(&self.buf);
+        // Keep a lone trailing CR: it may start the CRLF of a longer run.
+        if skip > 0 {
+            self.buf.advance(skip);
+            self.scanned = 0;
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let from = self.scanned.saturating_sub(3);
+        let Some(pos) = memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") else {
+            self.scanned = self.buf.len();
+            if self.buf.len() > self.limits.max_message_size {
+                return self.fail(ParseError::MessageTooLarge);
+            }
+            let line_start = memchr::memrchr(b'\n', &self.buf).map_or(0, |p| p + 1);
+            if self.buf.len() - line_start > self.limits.max_header_line {
+                return self.fail(ParseError::HeaderLineTooLong);
+            }
+            return Ok(None);
+        };
+        let end = from + pos;
+        if end + 4 > self.limits.max_message_size {
+            return self.fail(ParseError::MessageTooLarge);
+        }
+        let (start, headers) = match parse_head(&self.buf[..end + 2], &self.limits) {
+            Ok(v) => v,
+            Err(e) => return self.fail(e),
+        };
+        let mut msg = match Message::from_parts(start, headers, Bytes::new()) {
+            Ok(m) => m,
+            Err(e) => return self.fail(e),
+        };
+        if msg.has_conflicting_length() {
+            return self.fail(ParseError::BadContentLength);
+        }
+        let Some(len) = msg.content_length() else {
+            return self.fail(ParseError::MissingContentLength);
+        };
+        let len = len as usize;
+        if len > self.limits.max_body_size {
+            return self.fail(ParseError::BodyTooLarge);
+        }
+        let total = end + 4 + len;
+        if total > self.limits.max_message_size {
+            return self.fail(ParseError::MessageTooLarge);
+        }
+        if self.buf.len() < total {
+            self.scanned = 0;
+            return Ok(None);
+        }
+        let frame = self.buf.split_to(total).freeze();
+        self.scanned = 0;
+        msg.body = frame.slice(end + 4..);
+        Ok(Some(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQ: &[u8] = b"MESSAGE sip:bob@example.org SIP/2.0\r\n\
+Via: SIP/2.0/TCP pc.example.com;branch=z9hG4bKm1\r\n\
+Max-Forwards: 70\r\nFrom: <sip:al@example.com>;tag=1\r\nTo: <sip:bob@example.org>\r\n\
+Call-ID: m1@pc\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+
+    #[test]
+    fn datagram_body_by_content_length() {
+        let mut d = REQ.to_vec();
+        d.extend_from_slice(b"TRAILING JUNK");
+        let m = parse_datagram(&d, &Limits::DEFAULT).unwrap();
+        assert_eq!(&m.body()[..], b"hello");
+        assert_eq!(
+            parse_datagram(&REQ[..REQ.len() - 1], &Limits::DEFAULT).unwrap_err(),
+            ParseError::TruncatedBody
+        );
+        let small = Limits {
+            max_message_size: 100,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(parse_datagram(REQ, &small).unwrap_err().status_code(), 513);
+        let tiny_body = Limits {
+            max_body_size: 2,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(
+            parse_datagram(REQ, &tiny_body).unwrap_err().status_code(),
+            413
+        );
+    }
+
+    #[test]
+    fn stream_in_small_chunks_with_keepalives() {
+        let mut wire = b"\r\n\r\n".to_vec();
+        wire.extend_from_slice(REQ);
+        wire.extend_from_slice(b"\r\n\r\n\r\n");
+        wire.extend_from_slice(REQ);
+        let mut f = StreamFramer::new(Limits::DEFAULT);
+        let mut got = Vec::new();
+        for chunk in wire.chunks(7) {
+            f.feed(chunk);
+            while let Some(m) = f.next_message().unwrap() {
+                got.push(m);
+            }
+        }
+        assert_eq!(got.len(), 2);
+        assert_eq!(&got[1].body()[..], b"hello");
+        assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
+    fn stream_requires_content_length_and_limits() {
+        let mut f = StreamFramer::new(Limits::DEFAULT);
+        f.feed(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKx\r\n\r\n");
+        assert_eq!(
+            f.next_message().unwrap_err(),
+            ParseError::MissingContentLength
+        );
+        assert!(f.next_message().is_err());
+        let mut f = StreamFramer::new(Limits {
+            max_header_line: 16,
+            ..Limits::DEFAULT
+        });
+        f.feed(&[b'a'; 40]);
+        assert_eq!(f.next_message().unwrap_err(), ParseError::HeaderLineTooLong);
+        let mut f = StreamFramer::new(Limits {
+            max_message_size: 64,
+            max_header_line: 1000,
+            ..Limits::DEFAULT
+        });
+        f.feed(&[b'a'; 30]);
+        assert_eq!(f.next_message().unwrap(), None);
+        f.feed(b"\r\n");
+        f.feed(&[b'a'; 40]);
+        assert_eq!(f.next_message().unwrap_err(), ParseError::MessageTooLarge);
+    }
+}

@@ -1,0 +1,330 @@
+//! Lexical building blocks of the SIP grammar (RFC 3261 §25.1): tokens,
+//! separators with optional whitespace, quoted strings, generic parameters,
+//! comma-separated lists and `%HEX` escapes. Built with nom over `&str`;
+//! header values reach these after line folding has been undone, so linear
+//! whitespace is only SP and HTAB here.
+
+use nom::bytes::complete::take_while1;
+use nom::{IResult, Parser};
+
+use crate::text::Text;
+
+/// Characters allowed in a `token` (RFC 3261 §25.1).
+pub(crate) fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~'
+        )
+}
+
+/// Characters of `word` (used by Call-ID).
+pub(crate) fn is_word_char(c: char) -> bool {
+    is_token_char(c)
+        || matches!(
+            c,
+            '(' | ')' | '<' | '>' | ':' | '\\' | '"' | '/' | '[' | ']' | '?' | '{' | '}'
+        )
+}
+
+/// True if `s` is a non-empty token.
+pub(crate) fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(is_token_char)
+}
+
+fn is_ws(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Optional whitespace.
+pub(crate) fn sws(i: &str) -> &str {
+    i.trim_start_matches(is_ws)
+}
+
+/// A token.
+pub(crate) fn token(i: &str) -> IResult<&str, &str> {
+    take_while1(is_token_char).parse(i)
+}
+
+/// `SWS c SWS`: a separator with optional whitespace on both sides.
+pub(crate) fn sep(i: &str, c: char) -> Option<&str> {
+    let r = sws(i);
+    r.strip_prefix(c).map(sws)
+}
+
+/// A quoted-string with its quotes; quoted-pairs are kept escaped.
+/// Accepts any UTF-8 inside, rejects a bare CR/LF and an unterminated
+/// string.
+pub(crate) fn quoted_string(i: &str) -> IResult<&str, &str> {
+    let err = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char));
+    let body = i.strip_prefix('"').ok_or_else(err)?;
+    let mut iter = body.char_indices();
+    while let Some((pos, c)) = iter.next() {
+        match c {
+            '"' => {
+                let end = pos + 2;
+                return Ok((i.get(end..).unwrap_or(""), i.get(..end).unwrap_or("")));
+            }
+            '\\' => match iter.next() {
+                Some((_, q)) if q != '\n' && q != '\r' && q.is_ascii() => {}
+                _ => return Err(err()),
+            },
+            '\r' | '\n' => return Err(err()),
+            _ => {}
+        }
+    }
+    Err(err())
+}
+
+/// Removes the quotes and quoted-pair backslashes of a quoted-string;
+/// anything else is returned unchanged.
+pub fn unquote(s: &str) -> String {
+    match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) => {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        None => s.to_owned(),
+    }
+}
+
+/// Writes `s` as a quoted-string, escaping `"` and `\`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Decodes `%HEX` escapes once (not recursively). Invalid escapes are kept
+/// as they are (RFC 4475 §3.1.1.5 shows `%` where it is not an escape).
+pub fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Characters of a generic-param value that is not quoted: token chars plus
+/// the host/IPv6 reference characters `[ ] :` (gen-value = token / host /
+/// quoted-string).
+fn is_gen_value_char(c: char) -> bool {
+    is_token_char(c) || matches!(c, '[' | ']' | ':')
+}
+
+/// One `generic-param`: name [= value], value raw (quotes kept).
+pub(crate) fn generic_param(i: &str) -> IResult<&str, (&str, Option<&str>)> {
+    let (rest, name) = token(i)?;
+    match sep(rest, '=') {
+        Some(r) => {
+            if r.starts_with('"') {
+                let (r2, v) = quoted_string(r)?;
+                Ok((r2, (name, Some(v))))
+            } else {
+                let (r2, v) = take_while1(is_gen_value_char).parse(r)?;
+                Ok((r2, (name, Some(v))))
+            }
+        }
+        None => Ok((rest, (name, None))),
+    }
+}
+
+/// A list of `;`-introduced params, stopping at the first thing that is not
+/// `SWS ";"`. A `;` not followed by a valid param is an error.
+pub(crate) fn params<'a>(base: &Text, mut i: &'a str) -> Result<(&'a str, Params), ()> {
+    let mut out = Params::default();
+    while let Some(r) = sep(i, ';') {
+        let (r2, (n, v)) = generic_param(r).map_err(|_| ())?;
+        out.0.push(Param {
+            name: base.slice_ref(n),
+            value: v.map(|v| base.slice_ref(v)),
+        });
+        i = r2;
+    }
+    Ok((i, out))
+}
+
+/// A parameter: `name` or `name=value`. Values keep their quotes, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Param {
+    /// Parameter name (compared case-insensitively).
+    pub name: Text,
+    /// Parameter value as written, or `None` for a flag parameter.
+    pub value: Option<Text>,
+}
+
+/// An ordered list of parameters with case-insensitive lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Params(pub Vec<Param>);
+
+impl Params {
+    /// Empty list.
+    pub fn new() -> Self {
+        Params(Vec::new())
+    }
+    /// The parameter named `name`, if present.
+    pub fn find(&self, name: &str) -> Option<&Param> {
+        self.0.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+    /// The value of `name`: `Some(Some(v))` if it has one, `Some(None)` for a
+    /// flag, `None` if absent.
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.find(name).map(|p| p.value.as_deref())
+    }
+    /// The value of `name`, if present with a value.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).flatten()
+    }
+    /// True if `name` is present (with or without value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.find(name).is_some()
+    }
+    /// Sets `name` to `value`, replacing an existing one in place.
+    pub fn set(&mut self, name: impl Into<Text>, value: Option<Text>) {
+        let name = name.into();
+        match self
+            .0
+            .iter_mut()
+            .find(|p| p.name.eq_ignore_ascii_case(&name))
+        {
+            Some(p) => p.value = value,
+            None => self.0.push(Param { name, value }),
+        }
+    }
+    /// Removes every parameter called `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|p| !p.name.eq_ignore_ascii_case(name));
+    }
+    /// True if there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Iterates over the parameters in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Param> {
+        self.0.iter()
+    }
+}
+
+impl std::fmt::Display for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in &self.0 {
+            f.write_str(";")?;
+            f.write_str(&p.name)?;
+            if let Some(v) = &p.value {
+                f.write_str("=")?;
+                f.write_str(v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a header value on top-level commas (outside quoted strings and
+/// `<...>`), trimming whitespace around each element. Empty elements are
+/// returned as empty strings so callers can reject them.
+pub(crate) fn split_commas(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let cur = rest?;
+        let b = cur.as_bytes();
+        let mut in_q = false;
+        let mut in_a = false;
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if in_q => i += 1,
+                b'"' => in_q = !in_q,
+                b'<' if !in_q => in_a = true,
+                b'>' if !in_q => in_a = false,
+                b',' if !in_q && !in_a => {
+                    rest = cur.get(i + 1..);
+                    return Some(cur.get(..i).unwrap_or("").trim_matches(is_ws));
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        rest = None;
+        Some(cur.trim_matches(is_ws))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_strings() {
+        assert_eq!(
+            quoted_string(r#""a \"b\"" rest"#).unwrap(),
+            (" rest", r#""a \"b\"""#)
+        );
+        assert!(quoted_string("\"open").is_err());
+        assert_eq!(unquote(r#""x\\y\"""#), "x\\y\"");
+        assert_eq!(quote("a\"b"), r#""a\"b""#);
+    }
+
+    #[test]
+    fn escapes_decode_once() {
+        assert_eq!(unescape("v%61lue%25%34%31"), b"value%41");
+        assert_eq!(unescape("null-%00-null"), b"null-\0-null");
+        assert_eq!(unescape("%Z%45"), b"%ZE");
+        assert_eq!(unescape("end%4"), b"end%4");
+    }
+
+    #[test]
+    fn commas_respect_quotes_and_angles() {
+        let v: Vec<_> = split_commas(r#""a, b" <sip:x;p=1,2>, c ,"#).collect();
+        assert_eq!(v, vec![r#""a, b" <sip:x;p=1,2>"#, "c", ""]);
+    }
+
+    #[test]
+    fn params_with_spaces() {
+        let t = Text::from_static(" ; tag = abc;lr ;q=0.5 rest");
+        let (rest, p) = params(&t, &t).unwrap();
+        assert_eq!(rest, " rest");
+        assert_eq!(p.value("TAG"), Some("abc"));
+        assert_eq!(p.get("lr"), Some(None));
+        assert!(params(&Text::from_static(";;"), ";;").is_err());
+    }
+}
