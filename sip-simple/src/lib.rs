@@ -14,7 +14,7 @@
 //! * [`Limits`]: every size a peer controls is bounded; a broken limit is a
 //!   [`ParseError`] whose [`ParseError::status_code`] is the answer.
 //! * [`transaction`]: client and server non-INVITE transactions and a
-//!   `TransactionTable` that routes messages to them. They
+//!   [`transaction::TransactionTable`] that routes messages to them. They
 //!   are Sans-IO: time comes in as `Instant`, output is drained with
 //!   `poll_output()`, branch ids come from a caller-supplied generator.
 //!

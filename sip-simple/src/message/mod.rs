@@ -290,6 +290,21 @@ impl Message {
         self.retype()
     }
 
+    /// Replaces the topmost Via value (the first value of the first Via
+    /// line), keeping the others.
+    pub fn replace_top_via(&mut self, via: &Via) -> Result<(), ParseError> {
+        let Some(h) = self.headers.iter_mut().find(|h| h.name == HeaderName::Via) else {
+            return Err(ParseError::header("Via"));
+        };
+        let mut values: Vec<String> = lex::split_commas(&h.value).map(str::to_owned).collect();
+        match values.first_mut() {
+            Some(first) => *first = via.to_string(),
+            None => values.push(via.to_string()),
+        }
+        h.value = Text::from(values.join(", "));
+        self.retype()
+    }
+
     fn retype(&mut self) -> Result<(), ParseError> {
         self.core = build_core(&self.start, &self.headers)?;
         Ok(())

@@ -21,7 +21,7 @@ pub enum Uri {
 }
 
 /// A `sip:`/`sips:` URI. Parts keep their `%HEX` escapes; use
-/// [`unescape`](crate::unescape) to decode one.
+/// [`unescape`](crate::unescape()) to decode one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SipUri {
     /// `true` for `sips:`.
