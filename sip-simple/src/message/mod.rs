@@ -660,6 +660,11 @@ impl MessageBuilder {
     /// Finishes: adds Content-Length (replacing any) and checks the core
     /// headers.
     pub fn build(mut self) -> Result<Message, ParseError> {
+        if let StartLine::Request(r) = &self.start {
+            // Typed URIs can be built with any text; make sure it prints back
+            // as a valid Request-URI.
+            Uri::parse(&r.uri.to_string()).map_err(|_| ParseError::BadRequestUri)?;
+        }
         self.headers.retain(|h| h.name != HeaderName::ContentLength);
         self.headers.push(Header::new(
             HeaderName::ContentLength,

@@ -21,7 +21,7 @@ use bytes::Bytes;
 pub use client::{ClientEvent, ClientState, ClientTransaction};
 pub use key::TransactionKey;
 pub use server::{ServerEvent, ServerState, ServerTransaction};
-pub use table::{Received, TableEvent, TransactionTable};
+pub use table::{DEFAULT_MAX_TRANSACTIONS, Received, TableEvent, TransactionTable};
 
 /// A transport protocol (RFC 3261 §18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
