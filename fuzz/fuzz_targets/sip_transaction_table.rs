@@ -16,7 +16,11 @@ use sip_simple::{Limits, Message};
 
 fn remote(b: u8) -> Remote {
     Remote {
-        transport: if b & 1 == 0 { Transport::Udp } else { Transport::Tcp },
+        transport: if b & 1 == 0 {
+            Transport::Udp
+        } else {
+            Transport::Tcp
+        },
         addr: SocketAddr::from(([192, 0, 2, b], 5060)),
     }
 }
@@ -42,7 +46,13 @@ fuzz_target!(|data: &[u8]| {
             }
             1 => {
                 if let Ok(message) = parse_datagram(rest, &Limits::DEFAULT) {
-                    table.handle_input(now, Received { message, remote: remote(code) });
+                    table.handle_input(
+                        now,
+                        Received {
+                            message,
+                            remote: remote(code),
+                        },
+                    );
                 }
             }
             2 => {

@@ -9,6 +9,13 @@ use crate::limits::Limits;
 use crate::message::Message;
 use crate::message::parse::parse_head;
 
+/// The searcher for the empty line that ends a header section, built once.
+fn end_of_head() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(b"\r\n\r\n"))
+}
+
 /// Length of leading CR/LF octets.
 fn leading_crlf(data: &[u8]) -> usize {
     data.iter()
@@ -28,7 +35,7 @@ pub fn parse_datagram(data: &[u8], limits: &Limits) -> Result<Message, ParseErro
         return Err(ParseError::MessageTooLarge);
     }
     let data = &data[leading_crlf(data)..];
-    let (head, rest) = match memchr::memmem::find(data, b"\r\n\r\n") {
+    let (head, rest) = match end_of_head().find(data) {
         Some(end) => (&data[..end + 2], &data[end + 4..]),
         None if data.ends_with(b"\r\n") => (data, &data[data.len()..]),
         None => return Err(ParseError::Unterminated),
@@ -120,7 +127,7 @@ impl StreamFramer {
             return Ok(None);
         }
         let from = self.scanned.saturating_sub(3);
-        let Some(pos) = memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") else {
+        let Some(pos) = end_of_head().find(&self.buf[from..]) else {
             self.scanned = self.buf.len();
             if self.buf.len() > self.limits.max_message_size {
                 return self.fail(ParseError::MessageTooLarge);

@@ -65,18 +65,56 @@ impl Text {
                     }
                 }
                 Repr::Shared { buf, start, .. } => {
+                    // `sub` lies inside `self`, itself a valid range of `buf`,
+                    // and is a `&str`, so its bounds are char boundaries.
                     let s = start + off;
-                    if buf.get(s..s + sub.len()).is_some() {
-                        return Text(Repr::Shared {
-                            buf: buf.clone(),
-                            start: s,
-                            end: s + sub.len(),
-                        });
-                    }
+                    return Text(Repr::Shared {
+                        buf: buf.clone(),
+                        start: s,
+                        end: s + sub.len(),
+                    });
                 }
             }
         }
         Text::from(sub.to_owned())
+    }
+}
+
+/// Tokens so common in SIP that a static copy is kept instead of sharing
+/// the message buffer (saves a reference-count update per use).
+const COMMON: &[&str] = &[
+    "SIP",
+    "2.0",
+    "UDP",
+    "TCP",
+    "TLS",
+    "branch",
+    "tag",
+    "rport",
+    "received",
+    "lr",
+    "transport",
+    "expires",
+    "q",
+    "maddr",
+    "user",
+    "phone",
+    "id",
+    "ttl",
+];
+
+impl Text {
+    /// Like [`slice_ref`](Text::slice_ref), but returns a static text for a
+    /// few very common tokens.
+    pub fn slice_common(&self, sub: &str) -> Text {
+        if sub.len() <= 9 {
+            for c in COMMON {
+                if *c == sub {
+                    return Text::from_static(c);
+                }
+            }
+        }
+        self.slice_ref(sub)
     }
 }
 

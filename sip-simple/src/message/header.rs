@@ -43,7 +43,8 @@ macro_rules! header_names {
 
             fn known(name: &str) -> Option<HeaderName> {
                 $(
-                    if name.eq_ignore_ascii_case($canon) $(|| name.eq_ignore_ascii_case($compact))? {
+                    if (name.len() == $canon.len() && name.eq_ignore_ascii_case($canon))
+                        $(|| (name.len() == 1 && name.eq_ignore_ascii_case($compact)))? {
                         return Some(HeaderName::$var);
                     }
                 )*

@@ -9,41 +9,102 @@ use nom::{IResult, Parser};
 
 use crate::text::Text;
 
-/// Characters allowed in a `token` (RFC 3261 §25.1).
-pub(crate) fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~'
-        )
+const fn class_table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
 
-/// Characters of `word` (used by Call-ID).
-pub(crate) fn is_word_char(c: char) -> bool {
-    is_token_char(c)
-        || matches!(
-            c,
-            '(' | ')' | '<' | '>' | ':' | '\\' | '"' | '/' | '[' | ']' | '?' | '{' | '}'
-        )
+static TOKEN: [bool; 256] = class_table(b"-.!%*_+`'~");
+static WORD: [bool; 256] = class_table(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+
+/// Octets allowed in a `token` (RFC 3261 §25.1).
+pub(crate) fn is_token_byte(c: u8) -> bool {
+    TOKEN[c as usize]
+}
+
+/// Characters allowed in a `token` (RFC 3261 §25.1).
+pub(crate) fn is_token_char(c: char) -> bool {
+    c.is_ascii() && TOKEN[c as usize]
+}
+
+/// True if `s` is a non-empty `word`.
+pub(crate) fn is_word(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| WORD[c as usize])
 }
 
 /// True if `s` is a non-empty token.
 pub(crate) fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(is_token_char)
+    !s.is_empty() && s.bytes().all(is_token_byte)
 }
 
-fn is_ws(c: char) -> bool {
-    c == ' ' || c == '\t'
+/// `s` without leading and trailing SP/HTAB.
+pub(crate) fn trim_ws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b
+        .iter()
+        .position(|c| *c != b' ' && *c != b'\t')
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| *c != b' ' && *c != b'\t')
+        .map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or("")
+}
+
+/// `s` without trailing SP/HTAB.
+pub(crate) fn trim_ws_end(s: &str) -> &str {
+    let b = s.as_bytes();
+    let end = b
+        .iter()
+        .rposition(|c| *c != b' ' && *c != b'\t')
+        .map_or(0, |e| e + 1);
+    s.get(..end).unwrap_or("")
+}
+
+/// Position of the first `c` in `s` (an ASCII octet).
+pub(crate) fn find_byte(s: &str, c: u8) -> Option<usize> {
+    // Values are short: a plain loop beats a SIMD search's setup.
+    s.bytes().position(|b| b == c)
+}
+
+/// Length of the leading run of octets of `s` that satisfy `f`.
+pub(crate) fn span(s: &str, f: impl Fn(u8) -> bool) -> usize {
+    s.bytes().position(|c| !f(c)).unwrap_or(s.len())
+}
+
+/// Position of the first octet of `s` in `set`.
+pub(crate) fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|c| set.contains(&c))
 }
 
 /// Optional whitespace.
 pub(crate) fn sws(i: &str) -> &str {
-    i.trim_start_matches(is_ws)
+    let b = i.as_bytes();
+    let n = b.iter().take_while(|c| **c == b' ' || **c == b'\t').count();
+    i.get(n..).unwrap_or("")
 }
 
 /// A token.
 pub(crate) fn token(i: &str) -> IResult<&str, &str> {
-    take_while1(is_token_char).parse(i)
+    let n = span(i, is_token_byte);
+    if n == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        )));
+    }
+    Ok((&i[n..], &i[..n]))
 }
 
 /// `SWS c SWS`: a separator with optional whitespace on both sides.
@@ -176,7 +237,7 @@ pub(crate) fn params<'a>(base: &Text, mut i: &'a str) -> Result<(&'a str, Params
     while let Some(r) = sep(i, ';') {
         let (r2, (n, v)) = generic_param(r).map_err(|_| ())?;
         out.0.push(Param {
-            name: base.slice_ref(n),
+            name: base.slice_common(n),
             value: v.map(|v| base.slice_ref(v)),
         });
         i = r2;
@@ -278,14 +339,14 @@ pub(crate) fn split_commas(s: &str) -> impl Iterator<Item = &str> {
                 b'>' if !in_q => in_a = false,
                 b',' if !in_q && !in_a => {
                     rest = cur.get(i + 1..);
-                    return Some(cur.get(..i).unwrap_or("").trim_matches(is_ws));
+                    return Some(trim_ws(cur.get(..i).unwrap_or("")));
                 }
                 _ => {}
             }
             i += 1;
         }
         rest = None;
-        Some(cur.trim_matches(is_ws))
+        Some(trim_ws(cur))
     })
 }
 

@@ -28,6 +28,14 @@ macro_rules! methods {
                 }
             }
 
+            /// A known method for `s`, without allocating.
+            pub(crate) fn known(s: &str) -> Option<Method> {
+                match s {
+                    $( $s => Some(Method::$var), )*
+                    _ => None,
+                }
+            }
+
             pub(crate) fn from_text(t: Text) -> Method {
                 match t.as_str() {
                     $( $s => Method::$var, )*

@@ -78,7 +78,7 @@ pub struct Message {
     start: StartLine,
     headers: Vec<Header>,
     pub(crate) body: Bytes,
-    core: Core,
+    core: Box<Core>,
 }
 
 impl PartialEq for Message {
@@ -512,8 +512,9 @@ fn set_once<T>(slot: &mut Option<T>, v: T, name: &HeaderName, dup: &mut Option<H
     }
 }
 
-fn build_core(start: &StartLine, headers: &[Header]) -> Result<Core, ParseError> {
-    let mut c = Core::default();
+fn build_core(start: &StartLine, headers: &[Header]) -> Result<Box<Core>, ParseError> {
+    let mut c = Box::<Core>::default();
+    let is_register = matches!(start, StartLine::Request(r) if r.method == Method::Register);
     for h in headers {
         let v = &h.value;
         match h.name {
@@ -553,7 +554,10 @@ fn build_core(start: &StartLine, headers: &[Header]) -> Result<Core, ParseError>
                     None => c.content_length = Some(n),
                 }
             }
-            HeaderName::Contact => {
+            // A registrar stores Contact bindings, so a REGISTER's Contact is
+            // checked up front (RFC 4475 §3.1.2.13); elsewhere Contact is
+            // typed when asked for.
+            HeaderName::Contact if is_register => {
                 let mut tmp = Vec::new();
                 parse_contacts(v, v, &mut tmp)?;
             }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::error::ParseError;
 use crate::limits::Limits;
 use crate::message::header::{Header, HeaderName};
-use crate::message::lex::is_token;
+use crate::message::lex::{find_byte, is_token, trim_ws, trim_ws_end};
 use crate::message::uri::{Uri, parse_uri};
 use crate::message::{Method, RequestLine, StartLine, StatusLine};
 use crate::text::Text;
@@ -36,7 +36,7 @@ pub(crate) fn parse_head(
         let line = line?;
         if line.starts_with([' ', '\t']) {
             // Continuation (RFC 3261 §7.3.1): folding is equivalent to one SP.
-            let cont = line.trim_matches([' ', '\t']);
+            let cont = trim_ws(line);
             if let Some((name, value)) = current.take() {
                 let mut v = String::with_capacity(value.len() + cont.len() + 1);
                 v.push_str(value);
@@ -60,12 +60,12 @@ pub(crate) fn parse_head(
         if line.len() > limits.max_header_line {
             return Err(ParseError::HeaderLineTooLong);
         }
-        let colon = line.find(':').ok_or(ParseError::BadHeaderLine)?;
-        let name = line[..colon].trim_end_matches([' ', '\t']);
+        let colon = memchr::memchr(b':', line.as_bytes()).ok_or(ParseError::BadHeaderLine)?;
+        let name = trim_ws_end(&line[..colon]);
         if !is_token(name) {
             return Err(ParseError::BadHeaderLine);
         }
-        let value = line[colon + 1..].trim_matches([' ', '\t']);
+        let value = trim_ws(&line[colon + 1..]);
         current = Some((name, value));
     }
     flush(&base, &mut headers, &mut current, &mut pending, limits)?;
@@ -112,27 +112,21 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         let b = self.rest.as_bytes();
-        let Some(lf) = memchr::memchr(b'\n', b) else {
+        // One scan for either octet: the first must be the CR of a CRLF.
+        let Some(pos) = memchr::memchr2(b'\r', b'\n', b) else {
             // The last line may lack its CRLF when a datagram's header section
             // ends at the end of the datagram.
             let line = self.rest;
             self.rest = "";
-            return Some(check_line(line));
+            return Some(Ok(line));
         };
-        let line = &self.rest[..lf];
-        self.rest = &self.rest[lf + 1..];
-        match line.strip_suffix('\r') {
-            Some(l) => Some(check_line(l)),
-            None => Some(Err(ParseError::BadHeaderLine)),
+        if b.get(pos) != Some(&b'\r') || b.get(pos + 1) != Some(&b'\n') {
+            self.rest = "";
+            return Some(Err(ParseError::BadHeaderLine));
         }
-    }
-}
-
-fn check_line(l: &str) -> Result<&str, ParseError> {
-    if memchr::memchr(b'\r', l.as_bytes()).is_some() {
-        Err(ParseError::BadHeaderLine)
-    } else {
-        Ok(l)
+        let line = &self.rest[..pos];
+        self.rest = &self.rest[pos + 2..];
+        Some(Ok(line))
     }
 }
 
@@ -159,9 +153,11 @@ fn parse_start_line(base: &Text, line: &str) -> Result<StartLine, ParseError> {
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
     {
-        let (version, rest) = line.split_once(' ').ok_or(ParseError::BadStartLine)?;
+        let sp = find_byte(line, b' ').ok_or(ParseError::BadStartLine)?;
+        let (version, rest) = (&line[..sp], &line[sp + 1..]);
         check_version(version)?;
-        let (code, reason) = rest.split_once(' ').ok_or(ParseError::BadStatusCode)?;
+        let sp = find_byte(rest, b' ').ok_or(ParseError::BadStatusCode)?;
+        let (code, reason) = (&rest[..sp], &rest[sp + 1..]);
         if code.len() != 3 || !code.bytes().all(|c| c.is_ascii_digit()) {
             return Err(ParseError::BadStatusCode);
         }
@@ -174,12 +170,13 @@ fn parse_start_line(base: &Text, line: &str) -> Result<StartLine, ParseError> {
             reason: base.slice_ref(reason),
         }));
     }
-    let mut parts = line.split(' ');
-    let (Some(method), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let sp1 = find_byte(line, b' ').ok_or(ParseError::BadStartLine)?;
+    let (method, rest) = (&line[..sp1], &line[sp1 + 1..]);
+    let sp2 = find_byte(rest, b' ').ok_or(ParseError::BadStartLine)?;
+    let (uri, version) = (&rest[..sp2], &rest[sp2 + 1..]);
+    if version.contains(' ') {
         return Err(ParseError::BadStartLine);
-    };
+    }
     if !is_token(method) {
         return Err(ParseError::BadStartLine);
     }
@@ -192,7 +189,7 @@ fn parse_start_line(base: &Text, line: &str) -> Result<StartLine, ParseError> {
         }
     }
     Ok(StartLine::Request(RequestLine {
-        method: Method::from_text(base.slice_ref(method)),
+        method: Method::known(method).unwrap_or_else(|| Method::Extension(base.slice_ref(method))),
         uri,
     }))
 }

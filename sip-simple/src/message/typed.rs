@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::error::ParseError;
 use crate::message::Method;
-use crate::message::lex::{self, Params, is_token_char, is_word_char, sep, sws, token};
+use crate::message::lex::{self, Params, is_token_char, is_word, sep, sws, token};
 use crate::message::uri::{Uri, parse_host, parse_uri};
 use crate::text::Text;
 
@@ -89,7 +89,7 @@ impl Via {
         let (host, r) = parse_host(r2).map_err(|_| e())?;
         let (r, port) = match sep(r, ':') {
             Some(p) => {
-                let end = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+                let end = lex::span(p, |c| c.is_ascii_digit());
                 let port: u16 = p[..end].parse().map_err(|_| e())?;
                 (&p[end..], Some(port))
             }
@@ -100,9 +100,9 @@ impl Via {
             return Err(e());
         }
         Ok(Via {
-            protocol: base.slice_ref(protocol),
-            version: base.slice_ref(version),
-            transport: base.slice_ref(transport),
+            protocol: base.slice_common(protocol),
+            version: base.slice_common(version),
+            transport: base.slice_common(transport),
             host: base.slice_ref(host),
             port,
             params,
@@ -206,7 +206,7 @@ impl NameAddr {
             }
         };
         let (uri, rest) = if let Some(inner) = r.strip_prefix('<') {
-            let close = inner.find('>').ok_or_else(e)?;
+            let close = lex::find_byte(inner, b'>').ok_or_else(e)?;
             (
                 parse_uri(base, &inner[..close]).map_err(|_| e())?,
                 &inner[close + 1..],
@@ -216,7 +216,7 @@ impl NameAddr {
                 return Err(e());
             }
             // addr-spec form: a ';', ',' or '?' ends the URI (RFC 3261 §20).
-            let end = r.find([';', ',', '?', ' ', '\t']).unwrap_or(r.len());
+            let end = lex::find_any(r, b";,? \t").unwrap_or(r.len());
             (parse_uri(base, &r[..end]).map_err(|_| e())?, &r[end..])
         };
         let (rest, params) = lex::params(base, rest).map_err(|_| e())?;
@@ -272,16 +272,18 @@ impl CSeq {
     pub(crate) fn parse(base: &Text, s: &str) -> Result<CSeq, ParseError> {
         let e = || err("CSeq");
         let s = sws(s);
-        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let end = lex::span(s, |c| c.is_ascii_digit());
         let seq = parse_u32(&s[..end]).map_err(|_| e())?;
         let r = &s[end..];
         let m = sws(r);
-        if m.len() == r.len() || !lex::is_token(m.trim_end()) {
+        let gap = r.len() - m.len();
+        let m = lex::trim_ws_end(m);
+        if gap == 0 || !lex::is_token(m) {
             return Err(e());
         }
         Ok(CSeq {
             seq,
-            method: Method::from_text(base.slice_ref(m.trim_end())),
+            method: Method::known(m).unwrap_or_else(|| Method::Extension(base.slice_ref(m))),
         })
     }
 }
@@ -294,7 +296,7 @@ impl fmt::Display for CSeq {
 
 /// Parses `1*DIGIT` into a `u32`, rejecting overflow (RFC 4475 §3.1.2.4).
 pub(crate) fn parse_u32(s: &str) -> Result<u32, ()> {
-    let s = s.trim_matches([' ', '\t']);
+    let s = lex::trim_ws(s);
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return Err(());
     }
@@ -310,8 +312,13 @@ pub(crate) fn parse_u32(s: &str) -> Result<u32, ()> {
 
 /// Validates a Call-ID: `word ["@" word]`.
 pub(crate) fn check_call_id(s: &str) -> Result<(), ParseError> {
-    let mut parts = s.splitn(2, '@');
-    let ok = parts.all(|p| !p.is_empty() && p.chars().all(is_word_char));
+    let ok = match lex::find_byte(s, b'@') {
+        Some(at) => {
+            let (a, b) = (&s[..at], &s[at + 1..]);
+            is_word(a) && is_word(b)
+        }
+        None => is_word(s),
+    };
     if ok { Ok(()) } else { Err(err("Call-ID")) }
 }
 
@@ -493,7 +500,7 @@ pub(crate) fn check_date(s: &str) -> Result<(), ParseError> {
 
 /// Checks that `s` is a single token (SIP-ETag, SIP-If-Match).
 pub(crate) fn single_token(base: &Text, s: &str, field: &str) -> Result<Text, ParseError> {
-    let t = s.trim_matches([' ', '\t']);
+    let t = lex::trim_ws(s);
     if lex::is_token(t) {
         Ok(base.slice_ref(t))
     } else {

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::error::ParseError;
-use crate::message::lex::{Param, Params, unescape};
+use crate::message::lex::{Param, Params, find_byte, span, unescape};
 use crate::text::Text;
 
 /// A URI as found in a Request-URI or a name-addr.
@@ -160,7 +160,7 @@ const HEADER_EXTRA: &[u8] = b"[]/?:+$";
 
 /// Parses a whole URI out of `s`, sharing text with `base`.
 pub(crate) fn parse_uri(base: &Text, s: &str) -> Result<Uri, ParseError> {
-    let colon = s.find(':').ok_or_else(bad)?;
+    let colon = find_byte(s, b':').ok_or_else(bad)?;
     let scheme = &s[..colon];
     let rest = &s[colon + 1..];
     let first = scheme.as_bytes().first().copied().ok_or_else(bad)?;
@@ -189,13 +189,13 @@ pub(crate) fn parse_uri(base: &Text, s: &str) -> Result<Uri, ParseError> {
 }
 
 fn parse_sip(base: &Text, secure: bool, s: &str) -> Result<SipUri, ParseError> {
-    let (userinfo, hostpart) = match memchr::memchr(b'@', s.as_bytes()) {
+    let (userinfo, hostpart) = match find_byte(s, b'@') {
         Some(at) => (Some(&s[..at]), &s[at + 1..]),
         None => (None, s),
     };
     let (user, password) = match userinfo {
         Some(ui) => {
-            let (u, p) = match ui.find(':') {
+            let (u, p) = match find_byte(ui, b':') {
                 Some(c) => (&ui[..c], Some(&ui[c + 1..])),
                 None => (ui, None),
             };
@@ -210,7 +210,7 @@ fn parse_sip(base: &Text, secure: bool, s: &str) -> Result<SipUri, ParseError> {
     let (host, rest) = parse_host(hostpart)?;
     let (port, mut rest) = match rest.strip_prefix(':') {
         Some(r) => {
-            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            let end = span(r, |c| c.is_ascii_digit());
             let port: u16 = r[..end].parse().map_err(|_| bad())?;
             (Some(port), &r[end..])
         }
@@ -218,9 +218,9 @@ fn parse_sip(base: &Text, secure: bool, s: &str) -> Result<SipUri, ParseError> {
     };
     let mut params = Params::new();
     while let Some(r) = rest.strip_prefix(';') {
-        let end = r.find(['?', ';']).unwrap_or(r.len());
+        let end = crate::message::lex::find_any(r, b"?;").unwrap_or(r.len());
         let item = &r[..end];
-        let (n, v) = match item.find('=') {
+        let (n, v) = match find_byte(item, b'=') {
             Some(eq) => (&item[..eq], Some(&item[eq + 1..])),
             None => (item, None),
         };
@@ -229,15 +229,15 @@ fn parse_sip(base: &Text, secure: bool, s: &str) -> Result<SipUri, ParseError> {
             check_chars(v, PARAM_EXTRA, false)?;
         }
         params.0.push(Param {
-            name: base.slice_ref(n),
-            value: v.map(|v| base.slice_ref(v)),
+            name: base.slice_common(n),
+            value: v.map(|v| base.slice_common(v)),
         });
         rest = &r[end..];
     }
     let mut headers = Vec::new();
     if let Some(r) = rest.strip_prefix('?') {
         for h in r.split('&') {
-            let eq = h.find('=').ok_or_else(bad)?;
+            let eq = find_byte(h, b'=').ok_or_else(bad)?;
             let (n, v) = (&h[..eq], &h[eq + 1..]);
             check_chars(n, HEADER_EXTRA, false)?;
             check_chars(v, HEADER_EXTRA, true)?;
@@ -262,7 +262,7 @@ fn parse_sip(base: &Text, secure: bool, s: &str) -> Result<SipUri, ParseError> {
 /// Splits a host (hostname, IPv4 or `[IPv6]`) off the front of `s`.
 pub(crate) fn parse_host(s: &str) -> Result<(&str, &str), ParseError> {
     if s.starts_with('[') {
-        let close = s.find(']').ok_or_else(bad)?;
+        let close = find_byte(s, b']').ok_or_else(bad)?;
         let inner = &s[1..close];
         // Lenient IPv6reference: hex digits, colons and dots (RFC 5118 §4.10
         // asks receivers to accept the extra colon).
@@ -276,9 +276,7 @@ pub(crate) fn parse_host(s: &str) -> Result<(&str, &str), ParseError> {
         }
         Ok((&s[..=close], &s[close + 1..]))
     } else {
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-            .unwrap_or(s.len());
+        let end = span(s, |c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.');
         let host = &s[..end];
         if host.is_empty() || host.starts_with(['-', '.']) {
             return Err(bad());
