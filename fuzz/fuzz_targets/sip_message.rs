@@ -3,12 +3,19 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sip_simple::framing::parse_datagram;
+use sip_simple::framing::{error_response, parse_datagram};
 use sip_simple::{Limits, Message};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(m) = parse_datagram(data, &Limits::DEFAULT) else {
-        return;
+    let m = match parse_datagram(data, &Limits::DEFAULT) {
+        Ok(m) => m,
+        Err(e) => {
+            // The best-effort answer must not panic, and is itself a response.
+            if let Some(answer) = error_response(data, &e, "fz", &Limits::DEFAULT) {
+                assert!(answer.starts_with(b"SIP/2.0 "));
+            }
+            return;
+        }
     };
     // Lazily typed headers must not panic either.
     let _ = m.contacts();

@@ -67,6 +67,124 @@ pub fn is_response(data: &[u8]) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
 }
 
+/// The reason phrase RFC 3261 §21 gives for the codes this crate answers
+/// with (and a few more); `"Error"` for others.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        412 => "Conditional Request Failed",
+        413 => "Request Entity Too Large",
+        415 => "Unsupported Media Type",
+        416 => "Unsupported URI Scheme",
+        420 => "Bad Extension",
+        423 => "Interval Too Brief",
+        481 => "Call/Transaction Does Not Exist",
+        483 => "Too Many Hops",
+        489 => "Bad Event",
+        500 => "Server Internal Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "Version Not Supported",
+        513 => "Message Too Large",
+        _ => "Error",
+    }
+}
+
+/// Builds the answer to a request that could not be parsed: status
+/// `err.status_code()`, with the Via, From, To, Call-ID and CSeq lines copied
+/// verbatim from `data` (RFC 3261 §8.2.6.2), and `to_tag` added to To when
+/// it has no tag. Returns `None` for a response (never answered) or when
+/// those lines cannot be found in the first `limits.max_message_size`
+/// octets; the caller then drops the datagram or closes the connection.
+pub fn error_response(
+    data: &[u8],
+    err: &ParseError,
+    to_tag: &str,
+    limits: &Limits,
+) -> Option<Bytes> {
+    if is_response(data) {
+        return None;
+    }
+    let data = &data[..data.len().min(limits.max_message_size)];
+    let data = &data[leading_crlf(data)..];
+    let head_end = end_of_head().find(data).unwrap_or(data.len());
+    let head = data.get(..head_end)?;
+    let mut copied: Vec<(crate::HeaderName, &[u8])> = Vec::new();
+    for line in head.split(|b| *b == b'\n').skip(1) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            // A folded line: keep it attached to a copied header only.
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let Ok(name) = std::str::from_utf8(&line[..colon]) else {
+            continue;
+        };
+        let name = crate::HeaderName::from_name(name.trim());
+        if matches!(
+            name,
+            crate::HeaderName::Via
+                | crate::HeaderName::From
+                | crate::HeaderName::To
+                | crate::HeaderName::CallId
+                | crate::HeaderName::CSeq
+        ) && line.len() <= limits.max_header_line
+        {
+            copied.push((name, &line[colon + 1..]));
+        }
+    }
+    for needed in [
+        crate::HeaderName::Via,
+        crate::HeaderName::From,
+        crate::HeaderName::To,
+        crate::HeaderName::CallId,
+        crate::HeaderName::CSeq,
+    ] {
+        if !copied.iter().any(|(n, _)| *n == needed) {
+            return None;
+        }
+    }
+    let code = err.status_code();
+    let mut out = BytesMut::with_capacity(512);
+    out.extend_from_slice(format!("SIP/2.0 {code} {}\r\n", reason_phrase(code)).as_bytes());
+    for (name, value) in copied {
+        let value = trim_octets(value);
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        if name == crate::HeaderName::To
+            && memchr::memmem::find(value, b";tag=").is_none()
+            && !to_tag.is_empty()
+        {
+            out.extend_from_slice(b";tag=");
+            out.extend_from_slice(to_tag.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    Some(out.freeze())
+}
+
+fn trim_octets(v: &[u8]) -> &[u8] {
+    let start = v
+        .iter()
+        .position(|b| *b != b' ' && *b != b'\t')
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| *b != b' ' && *b != b'\t')
+        .map_or(start, |e| e + 1);
+    v.get(start..end).unwrap_or(&[])
+}
+
 /// Splits a byte stream into messages. Feed it whatever the connection
 /// delivered, then call [`next_message`](StreamFramer::next_message) until
 /// it returns `Ok(None)`.
@@ -207,6 +325,26 @@ Call-ID: m1@pc\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length:
             parse_datagram(REQ, &tiny_body).unwrap_err().status_code(),
             413
         );
+    }
+
+    #[test]
+    fn error_responses_copy_the_transaction_headers() {
+        let bad = b"OPTIONS sip:a@example.com SIP/9.9\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bKe1\r\n\
+From: <sip:b@example.com>;tag=9\r\nTo: <sip:a@example.com>\r\nCall-ID: e1\r\nCSeq: 1 OPTIONS\r\n\r\n";
+        let err = parse_datagram(bad, &Limits::DEFAULT).unwrap_err();
+        let resp = error_response(bad, &err, "t1", &Limits::DEFAULT).unwrap();
+        let m = Message::parse(&resp).unwrap();
+        assert_eq!(m.status(), Some(505));
+        assert_eq!(m.status_line().unwrap().reason, "Version Not Supported");
+        assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bKe1"));
+        assert_eq!(m.to().unwrap().tag(), Some("t1"));
+        assert_eq!(m.cseq().unwrap().seq, 1);
+        // No Call-ID: nothing to answer with.
+        let partial =
+            b"OPTIONS sip:a@example.com SIP/9.9\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKe2\r\n\r\n";
+        assert_eq!(error_response(partial, &err, "t", &Limits::DEFAULT), None);
+        let resp_in = b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n";
+        assert_eq!(error_response(resp_in, &err, "t", &Limits::DEFAULT), None);
     }
 
     #[test]

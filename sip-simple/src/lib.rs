@@ -11,8 +11,11 @@
 //!   header line is kept in order; Via, From, To, Call-ID, CSeq,
 //!   Max-Forwards and Content-Length are typed while parsing, the others on
 //!   access ([`Message::contacts`], [`Message::event`], ...).
-//! * [`Limits`]: every size a peer controls is bounded; a broken limit is a
-//!   [`ParseError`] whose [`ParseError::status_code`] is the answer.
+//! * [`Limits`]: every size a peer controls is bounded; a broken limit or a
+//!   syntax error is a [`ParseError`] whose [`ParseError::status_code`] is
+//!   the answer, and [`framing::error_response`] builds that answer from the
+//!   raw request. Semantic problems of a well-formed request (missing or
+//!   repeated headers, unsupported URI scheme) come from [`Message::check`].
 //! * [`transaction`]: client and server non-INVITE transactions and a
 //!   [`transaction::TransactionTable`] that routes messages to them. They
 //!   are Sans-IO: time comes in as `Instant`, output is drained with

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sip_simple::framing::{is_response, parse_datagram};
+use sip_simple::framing::{error_response, is_response, parse_datagram};
 use sip_simple::{
     Contact, HeaderName, Limits, Message, Method, ParseError, Rejection, Uri, unescape,
 };
@@ -299,12 +299,25 @@ fn invalid_messages_get_the_right_answer() {
     ];
     for (name, code) in expect {
         assert!(!is_response(&cases[name].bytes), "{name}");
-        assert_eq!(err(name).status_code(), code, "{name}: {:?}", err(name));
+        let e = err(name);
+        assert_eq!(e.status_code(), code, "{name}: {e:?}");
+        // Every one of these still carries the five headers a response
+        // copies, so an answer can be built.
+        let answer = error_response(&cases[name].bytes, &e, "tt", &Limits::default())
+            .unwrap_or_else(|| panic!("{name}: no answer"));
+        assert!(
+            answer.starts_with(format!("SIP/2.0 {code} ").as_bytes()),
+            "{name}"
+        );
     }
     // Bad responses are dropped, never answered.
     for name in ["scalarlg", "bigcode"] {
         assert!(is_response(&cases[name].bytes));
-        let _ = err(name);
+        let e = err(name);
+        assert_eq!(
+            error_response(&cases[name].bytes, &e, "tt", &Limits::default()),
+            None
+        );
     }
     assert_eq!(err("ncl"), ParseError::BadContentLength);
     assert_eq!(err("clerr"), ParseError::TruncatedBody);
