@@ -199,6 +199,8 @@ pub struct StreamFramer {
     failed: Option<ParseError>,
     /// Bytes already known to hold no CRLFCRLF, so rescans start later.
     scanned: usize,
+    /// A parsed head waiting for its body: the body's offset and length.
+    waiting: Option<(Message, usize, usize)>,
 }
 
 impl StreamFramer {
@@ -209,6 +211,7 @@ impl StreamFramer {
             limits,
             failed: None,
             scanned: 0,
+            waiting: None,
         }
     }
 
@@ -227,13 +230,32 @@ impl StreamFramer {
     fn fail(&mut self, e: ParseError) -> Result<Option<Message>, ParseError> {
         self.failed = Some(e.clone());
         self.buf.clear();
+        self.waiting = None;
         Err(e)
+    }
+
+    /// Returns the waiting message once its body has arrived.
+    fn complete(&mut self) -> Option<Message> {
+        let (_, start, len) = self.waiting.as_ref()?;
+        let total = start + len;
+        if self.buf.len() < total {
+            return None;
+        }
+        let start = *start;
+        let (mut msg, _, _) = self.waiting.take()?;
+        let frame = self.buf.split_to(total).freeze();
+        self.scanned = 0;
+        msg.body = frame.slice(start..);
+        Some(msg)
     }
 
     /// The next complete message, `Ok(None)` if more input is needed.
     pub fn next_message(&mut self) -> Result<Option<Message>, ParseError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
+        }
+        if self.waiting.is_some() {
+            return Ok(self.complete());
         }
         let skip = leading_crlf(&self.buf);
         // Keep a lone trailing CR: it may start the CRLF of a longer run.
@@ -282,14 +304,9 @@ impl StreamFramer {
         if total > self.limits.max_message_size {
             return self.fail(ParseError::MessageTooLarge);
         }
-        if self.buf.len() < total {
-            self.scanned = 0;
-            return Ok(None);
-        }
-        let frame = self.buf.split_to(total).freeze();
-        self.scanned = 0;
-        msg.body = frame.slice(end + 4..);
-        Ok(Some(msg))
+        msg.body = Bytes::new();
+        self.waiting = Some((msg, end + 4, len));
+        Ok(self.complete())
     }
 }
 
@@ -363,6 +380,24 @@ From: <sip:b@example.com>;tag=9\r\nTo: <sip:a@example.com>\r\nCall-ID: e1\r\nCSe
         }
         assert_eq!(got.len(), 2);
         assert_eq!(&got[1].body()[..], b"hello");
+        assert_eq!(f.buffered(), 0);
+    }
+
+    #[test]
+    fn stream_body_arriving_octet_by_octet() {
+        let mut f = StreamFramer::new(Limits::DEFAULT);
+        let split = REQ.len() - 5;
+        f.feed(&REQ[..split]);
+        assert_eq!(f.next_message().unwrap(), None);
+        for b in &REQ[split..REQ.len() - 1] {
+            f.feed(std::slice::from_ref(b));
+            assert_eq!(f.next_message().unwrap(), None);
+        }
+        f.feed(&REQ[REQ.len() - 1..]);
+        f.feed(b"\r\n");
+        let m = f.next_message().unwrap().unwrap();
+        assert_eq!(&m.body()[..], b"hello");
+        assert_eq!(f.next_message().unwrap(), None);
         assert_eq!(f.buffered(), 0);
     }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Output, Remote, Timers, TransactionKey, Transmit, earliest};
+use super::{Output, Remote, Timers, TransactionKey, Transmit, after, earliest};
 use crate::error::TransactionError;
 use crate::message::{Message, Method};
 
@@ -81,12 +81,12 @@ impl ClientTransaction {
             request: payload.clone(),
             timer_e: None,
             interval_e: timers.t1,
-            timer_f: Some(now + timers.timeout()),
+            timer_f: Some(after(now, timers.timeout())),
             timer_k: None,
             out: VecDeque::new(),
         };
         if !remote.transport.is_reliable() {
-            tx.timer_e = Some(now + timers.t1);
+            tx.timer_e = Some(after(now, timers.t1));
         }
         tx.out
             .push_back(Output::Transmit(Transmit { remote, payload }));
@@ -126,7 +126,7 @@ impl ClientTransaction {
                     if self.remote.transport.is_reliable() {
                         self.terminate();
                     } else {
-                        self.timer_k = Some(now + self.timers.t4);
+                        self.timer_k = Some(after(now, self.timers.t4));
                     }
                 }
             }
@@ -168,10 +168,10 @@ impl ClientTransaction {
         {
             // Trying doubles the interval up to T2; Proceeding uses T2.
             self.interval_e = match self.state {
-                ClientState::Trying => (self.interval_e * 2).min(self.timers.t2),
+                ClientState::Trying => self.interval_e.saturating_mul(2).min(self.timers.t2),
                 _ => self.timers.t2,
             };
-            self.timer_e = Some(now + self.interval_e);
+            self.timer_e = Some(after(now, self.interval_e));
             self.out.push_back(Output::Transmit(Transmit {
                 remote: self.remote,
                 payload: self.request.clone(),

@@ -129,6 +129,12 @@ impl<F: FnMut() -> String> BranchGenerator for F {
     }
 }
 
+/// `now + d`, or `now` if that is not representable (absurd timer
+/// configuration must not panic).
+pub(crate) fn after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d).unwrap_or(now)
+}
+
 /// Earliest of optional instants.
 pub(crate) fn earliest(times: &[Option<Instant>]) -> Option<Instant> {
     times.iter().flatten().min().copied()

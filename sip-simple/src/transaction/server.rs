@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::{Output, Remote, Timers, TransactionKey, Transmit};
+use super::{Output, Remote, Timers, TransactionKey, Transmit, after};
 use crate::error::TransactionError;
 use crate::message::{Message, Method};
 
@@ -135,7 +135,7 @@ impl ServerTransaction {
             self.terminate();
         } else {
             self.state = ServerState::Completed;
-            self.timer_j = Some(now + self.timers.timeout());
+            self.timer_j = Some(after(now, self.timers.timeout()));
         }
         Ok(())
     }
