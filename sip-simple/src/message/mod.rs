@@ -248,21 +248,29 @@ impl Message {
             .filter(|v| !v.is_empty())
             .collect()
     }
-    /// Appends a header line, re-typing the core headers.
+    /// Appends a header line, re-typing the core headers. On error the
+    /// message is left unchanged (as for every editing method).
     pub fn push_header(&mut self, header: Header) -> Result<(), ParseError> {
-        self.headers.push(header);
-        self.retype()
+        self.edit(|h| h.push(header))
     }
     /// Inserts a header line at the top (as a proxy adds a Via).
     pub fn prepend_header(&mut self, header: Header) -> Result<(), ParseError> {
-        self.headers.insert(0, header);
-        self.retype()
+        self.edit(|h| h.insert(0, header))
     }
     /// Removes every line called `name`.
     pub fn remove_header(&mut self, name: impl Into<HeaderName>) -> Result<(), ParseError> {
         let name = name.into();
-        self.headers.retain(|h| h.name != name);
-        self.retype()
+        self.edit(|h| h.retain(|h| h.name != name))
+    }
+
+    /// Applies `f` to the header list and re-types the core headers, undoing
+    /// the change if they no longer parse.
+    fn edit(&mut self, f: impl FnOnce(&mut Vec<Header>)) -> Result<(), ParseError> {
+        let mut headers = self.headers.clone();
+        f(&mut headers);
+        self.core = build_core(&self.start, &headers)?;
+        self.headers = headers;
+        Ok(())
     }
     /// Replaces every line called `name` by one line with `value`, at the
     /// position of the first one (or at the end).
@@ -273,21 +281,24 @@ impl Message {
     ) -> Result<(), ParseError> {
         let name = name.into();
         let value = value.into();
-        match self.headers.iter().position(|h| h.name == name) {
-            Some(i) => {
-                self.headers[i].value = value;
-                let mut n = 0;
-                self.headers.retain(|h| {
-                    let keep = h.name != name || n == 0;
-                    if h.name == name {
-                        n += 1;
+        self.edit(
+            |headers| match headers.iter().position(|h| h.name == name) {
+                Some(i) => {
+                    if let Some(h) = headers.get_mut(i) {
+                        h.value = value;
                     }
-                    keep
-                });
-            }
-            None => self.headers.push(Header { name, value }),
-        }
-        self.retype()
+                    let mut n = 0;
+                    headers.retain(|h| {
+                        let keep = h.name != name || n == 0;
+                        if h.name == name {
+                            n += 1;
+                        }
+                        keep
+                    });
+                }
+                None => headers.push(Header { name, value }),
+            },
+        )
     }
 
     /// Replaces the topmost Via value (the first value of the first Via
@@ -301,13 +312,19 @@ impl Message {
             Some(first) => *first = via.to_string(),
             None => values.push(via.to_string()),
         }
-        h.value = Text::from(values.join(", "));
-        self.retype()
-    }
-
-    fn retype(&mut self) -> Result<(), ParseError> {
-        self.core = build_core(&self.start, &self.headers)?;
-        Ok(())
+        let old = std::mem::replace(&mut h.value, Text::from(values.join(", ")));
+        match build_core(&self.start, &self.headers) {
+            Ok(core) => {
+                self.core = core;
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(h) = self.headers.iter_mut().find(|h| h.name == HeaderName::Via) {
+                    h.value = old;
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Every Via value, topmost first.
@@ -675,5 +692,178 @@ impl MessageBuilder {
             Text::from(self.body.len().to_string()),
         ));
         Message::from_parts(self.start, self.headers, self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A REGISTER and a PUBLISH in the style of RFC 3261 §10.2 and RFC 3903
+    // §4, with our own names and values.
+    const REGISTER: &[u8] = b"REGISTER sip:registrar.example.org SIP/2.0\r\n\
+Via: SIP/2.0/TCP ua.example.org:5060;branch=z9hG4bKr55\r\n\
+Max-Forwards: 70\r\n\
+To: Gina <sip:gina@example.org>\r\n\
+From: Gina <sip:gina@example.org>;tag=72d1\r\n\
+Call-ID: reg-3b1@ua.example.org\r\n\
+CSeq: 1826 REGISTER\r\n\
+Contact: <sip:gina@192.0.2.77>;q=0.7;expires=3600, \"Desk\" <sip:gina@desk.example.org>;q=1\r\n\
+m: <tel:+1-555-0188>\r\n\
+Supported: path, outbound\r\n\
+k: gruu\r\n\
+Allow: INVITE, ACK, SUBSCRIBE,NOTIFY\r\n\
+Allow-Events: presence, dialog\r\n\
+Require: path\r\n\
+Record-Route: <sip:p1.example.org;lr>, <sip:p2.example.org;lr>\r\n\
+Route: <sip:edge.example.org;lr>\r\n\
+Min-Expires: 60\r\n\
+Expires: 7200\r\n\
+Content-Length: 0\r\n\r\n";
+
+    #[test]
+    fn lazily_typed_headers() {
+        let m = Message::parse(REGISTER).unwrap();
+        let c = m.contacts().unwrap();
+        assert_eq!(c.len(), 3);
+        let Contact::Addr(first) = &c[0] else {
+            panic!()
+        };
+        assert_eq!((first.q(), first.expires()), (Some(0.7), Some(3600)));
+        let Contact::Addr(second) = &c[1] else {
+            panic!()
+        };
+        assert_eq!(second.display_name_unquoted().as_deref(), Some("Desk"));
+        assert_eq!(second.q(), Some(1.0));
+        let Contact::Addr(third) = &c[2] else {
+            panic!()
+        };
+        assert_eq!(third.uri.scheme(), "tel");
+        assert_eq!(m.supported().unwrap(), ["path", "outbound", "gruu"]);
+        assert_eq!(
+            m.allow().unwrap(),
+            [
+                Method::Invite,
+                Method::Ack,
+                Method::Subscribe,
+                Method::Notify
+            ]
+        );
+        assert_eq!(m.allow_events().unwrap(), ["presence", "dialog"]);
+        assert_eq!(m.require().unwrap(), ["path"]);
+        assert!(m.unsupported_requirements(&["path"]).unwrap().is_empty());
+        assert_eq!(m.record_routes().unwrap().len(), 2);
+        assert!(m.routes().unwrap()[0].uri.params().unwrap().contains("lr"));
+        assert_eq!(m.min_expires().unwrap(), Some(60));
+        assert_eq!(m.expires().unwrap(), Some(7200));
+        assert_eq!(m.to().unwrap().display_name.as_deref(), Some("Gina"));
+        assert!(m.check().is_ok());
+    }
+
+    #[test]
+    fn contact_star_and_bad_lazy_values() {
+        let wire = String::from_utf8(REGISTER.to_vec())
+            .unwrap()
+            .replace(
+                "Contact: <sip:gina@192.0.2.77>;q=0.7;expires=3600, \"Desk\" <sip:gina@desk.example.org>;q=1\r\nm: <tel:+1-555-0188>\r\n",
+                "Contact: *\r\n",
+            )
+            .replace("Expires: 7200", "Expires: 0");
+        let m = Message::parse(wire.as_bytes()).unwrap();
+        assert_eq!(m.contacts().unwrap(), [Contact::Star]);
+        assert_eq!(m.expires().unwrap(), Some(0));
+        // Lazily typed headers report their own errors on access.
+        let wire = wire.replace("Expires: 0", "Expires: soon");
+        let m = Message::parse(wire.as_bytes()).unwrap();
+        assert_eq!(m.expires(), Err(ParseError::header("Expires")));
+        // A REGISTER's Contact is checked while parsing.
+        let bad = wire.replace("Contact: *", "Contact: sip:x@example.org?Subject=hi");
+        assert_eq!(
+            Message::parse(bad.as_bytes()).unwrap_err(),
+            ParseError::header("Contact")
+        );
+    }
+
+    #[test]
+    fn publish_etags_and_editing() {
+        let mut m = Message::request(Method::Publish, SipUri::new(Some("hal"), "example.com"))
+            .via(&Via::new(
+                "TCP",
+                "pua.example.com",
+                Some(5060),
+                "z9hG4bKpub",
+            ))
+            .from(
+                &NameAddr::new(SipUri::new(Some("hal"), "example.com"))
+                    .with_param("tag", Some("h1")),
+            )
+            .to(&NameAddr::new(SipUri::new(Some("hal"), "example.com")))
+            .call_id("pub-7@pua")
+            .cseq(2, Method::Publish)
+            .max_forwards(70)
+            .event(&Event::new("presence"))
+            .expires(1800)
+            .header(HeaderName::SipIfMatch, "b4e9x")
+            .body(
+                &MediaType::new("application", "pidf+xml"),
+                &b"<presence/>"[..],
+            )
+            .build()
+            .unwrap();
+        assert_eq!(m.sip_if_match().unwrap().as_deref(), Some("b4e9x"));
+        assert_eq!(m.content_length(), Some(11));
+        assert!(
+            m.content_type()
+                .unwrap()
+                .unwrap()
+                .is("application", "PIDF+XML")
+        );
+        m.set_body(Bytes::from_static(b"<presence></presence>"));
+        assert_eq!(m.content_length(), Some(21));
+        m.set_header(HeaderName::SipIfMatch, "c5f0y").unwrap();
+        assert_eq!(m.header_values(HeaderName::SipIfMatch), ["c5f0y"]);
+        m.remove_header(HeaderName::SipIfMatch).unwrap();
+        assert_eq!(m.sip_if_match().unwrap(), None);
+        m.prepend_header(Header::new(
+            HeaderName::Via,
+            "SIP/2.0/TCP proxy.example.com;branch=z9hG4bKprx",
+        ))
+        .unwrap();
+        assert_eq!(m.top_via().unwrap().host, "proxy.example.com");
+        assert_eq!(m.vias().len(), 2);
+        assert!(
+            m.push_header(Header::new(HeaderName::CSeq, "x PUBLISH"))
+                .is_err()
+        );
+        let back = Message::parse(&m.to_bytes()).unwrap();
+        assert_eq!(back.body(), m.body());
+        let ok = Message::response_to(&back, 200, "OK")
+            .header(HeaderName::SipETag, "d6g1z")
+            .build()
+            .unwrap();
+        assert_eq!(ok.sip_etag().unwrap().as_deref(), Some("d6g1z"));
+        assert_eq!(ok.cseq().unwrap().method, Method::Publish);
+        assert_eq!(ok.vias().len(), 2);
+    }
+
+    #[test]
+    fn builder_rejects_unprintable_uri_and_bad_core_values() {
+        let mut u = SipUri::new(Some("ok"), "example.com");
+        u.params.set("bad param", None);
+        assert_eq!(
+            Message::request(Method::Options, u).build().unwrap_err(),
+            ParseError::BadRequestUri
+        );
+        let r = Message::request(Method::Options, SipUri::new(None, "example.com"))
+            .header(HeaderName::MaxForwards, "256")
+            .build();
+        assert_eq!(r.unwrap_err(), ParseError::header("Max-Forwards"));
+    }
+
+    #[test]
+    fn rejections_have_status_codes() {
+        assert_eq!(Rejection::UnsupportedUriScheme.status_code(), 416);
+        assert_eq!(Rejection::MissingHeader("To").status_code(), 400);
+        assert_eq!(Rejection::ConflictingContentLength.status_code(), 400);
     }
 }
