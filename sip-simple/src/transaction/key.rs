@@ -31,6 +31,8 @@ pub enum TransactionKey {
         request_uri: String,
         /// From tag.
         from_tag: Option<String>,
+        /// To tag.
+        to_tag: Option<String>,
         /// Call-ID.
         call_id: String,
         /// CSeq number.
@@ -79,6 +81,7 @@ impl TransactionKey {
         Ok(TransactionKey::Rfc2543 {
             request_uri: req.request_uri().map(|u| u.to_string()).unwrap_or_default(),
             from_tag: req.from().and_then(|f| f.tag()).map(str::to_owned),
+            to_tag: req.to().and_then(|t| t.tag()).map(str::to_owned),
             call_id: req
                 .call_id()
                 .ok_or(TransactionError::MissingHeader("Call-ID"))?

@@ -478,6 +478,51 @@ Call-ID: s9@ws\r\nCSeq: 3 SUBSCRIBE\r\nEvent: presence\r\nContent-Length: 0\r\n\
     }
 
     #[test]
+    fn rfc2543_requests_match_without_a_branch() {
+        let t0 = Instant::now();
+        let mut table = TransactionTable::new(Timers::DEFAULT, || String::from("unused"));
+        let old = Message::parse(
+            b"OPTIONS sip:erin@example.net SIP/2.0\r\nVia: SIP/2.0/UDP legacy.example.com\r\n\
+From: <sip:old@example.com>;tag=o1\r\nTo: <sip:erin@example.net>\r\nCall-ID: l1@legacy\r\n\
+CSeq: 5 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        )
+        .unwrap();
+        table.handle_input(
+            t0,
+            Received {
+                message: old.clone(),
+                remote: remote(7),
+            },
+        );
+        table.handle_input(
+            t0,
+            Received {
+                message: old.clone(),
+                remote: remote(7),
+            },
+        );
+        let (_, events, _) = drain(&mut table);
+        assert_eq!(events.len(), 1);
+        let TableEvent::Request { key, .. } = &events[0] else {
+            panic!()
+        };
+        assert!(matches!(key, TransactionKey::Rfc2543 { .. }));
+        // A new CSeq is a new transaction.
+        let mut next = old.clone();
+        next.set_header(crate::message::HeaderName::CSeq, "6 OPTIONS")
+            .unwrap();
+        table.handle_input(
+            t0,
+            Received {
+                message: next,
+                remote: remote(7),
+            },
+        );
+        assert_eq!(drain(&mut table).1.len(), 1);
+        assert_eq!(table.len(), 2);
+    }
+
+    #[test]
     fn client_side_gets_branch_from_generator() {
         let t0 = Instant::now();
         let mut n = 0;
