@@ -4,7 +4,9 @@
 //! header values reach these after line folding has been undone, so linear
 //! whitespace is only SP and HTAB here.
 
-use nom::bytes::complete::take_while1;
+use nom::branch::alt;
+use nom::combinator::opt;
+use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use crate::text::Text;
@@ -118,20 +120,25 @@ pub(crate) fn sep(i: &str, c: char) -> Option<&str> {
 /// string.
 pub(crate) fn quoted_string(i: &str) -> IResult<&str, &str> {
     let err = || nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Char));
-    let body = i.strip_prefix('"').ok_or_else(err)?;
-    let mut iter = body.char_indices();
-    while let Some((pos, c)) = iter.next() {
+    let b = i.as_bytes();
+    if b.first() != Some(&b'"') {
+        return Err(err());
+    }
+    // Delimiters are ASCII, so scanning octets is safe on UTF-8 text; the
+    // octet after a backslash must be ASCII (quoted-pair) and not CR/LF.
+    let mut pos = 1;
+    while let Some(&c) = b.get(pos) {
         match c {
-            '"' => {
-                let end = pos + 2;
+            b'"' => {
+                let end = pos + 1;
                 return Ok((i.get(end..).unwrap_or(""), i.get(..end).unwrap_or("")));
             }
-            '\\' => match iter.next() {
-                Some((_, q)) if q != '\n' && q != '\r' && q.is_ascii() => {}
+            b'\\' => match b.get(pos + 1) {
+                Some(&q) if q != b'\n' && q != b'\r' && q.is_ascii() => pos += 2,
                 _ => return Err(err()),
             },
-            '\r' | '\n' => return Err(err()),
-            _ => {}
+            b'\r' | b'\n' => return Err(err()),
+            _ => pos += 1,
         }
     }
     Err(err())
@@ -206,28 +213,44 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
-/// Characters of a generic-param value that is not quoted: token chars plus
+/// Octets of a generic-param value that is not quoted: token chars plus
 /// the host/IPv6 reference characters `[ ] :` (gen-value = token / host /
 /// quoted-string).
-fn is_gen_value_char(c: char) -> bool {
-    is_token_char(c) || matches!(c, '[' | ']' | ':')
+fn is_gen_value_byte(c: u8) -> bool {
+    is_token_byte(c) || matches!(c, b'[' | b']' | b':')
+}
+
+/// `SWS c SWS` as a nom parser (SLASH, EQUAL, COLON, SEMI of RFC 3261
+/// §25.1).
+pub(crate) fn separator(c: char) -> impl Fn(&str) -> IResult<&str, ()> {
+    move |i: &str| match sep(i, c) {
+        Some(r) => Ok((r, ())),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Char,
+        ))),
+    }
+}
+
+/// An unquoted gen-value (token, host or IPv6 reference).
+fn gen_value(i: &str) -> IResult<&str, &str> {
+    let n = span(i, is_gen_value_byte);
+    if n == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        )));
+    }
+    Ok((&i[n..], &i[..n]))
 }
 
 /// One `generic-param`: name [= value], value raw (quotes kept).
 pub(crate) fn generic_param(i: &str) -> IResult<&str, (&str, Option<&str>)> {
-    let (rest, name) = token(i)?;
-    match sep(rest, '=') {
-        Some(r) => {
-            if r.starts_with('"') {
-                let (r2, v) = quoted_string(r)?;
-                Ok((r2, (name, Some(v))))
-            } else {
-                let (r2, v) = take_while1(is_gen_value_char).parse(r)?;
-                Ok((r2, (name, Some(v))))
-            }
-        }
-        None => Ok((rest, (name, None))),
-    }
+    (
+        token,
+        opt(preceded(separator('='), alt((quoted_string, gen_value)))),
+    )
+        .parse(i)
 }
 
 /// A list of `;`-introduced params, stopping at the first thing that is not

@@ -10,6 +10,7 @@ use crate::message::Method;
 use crate::message::lex::{self, Params, is_token_char, is_word, sep, sws, token};
 use crate::message::uri::{Uri, parse_host, parse_uri};
 use crate::text::Text;
+use nom::Parser;
 
 fn err(name: &str) -> ParseError {
     ParseError::header(name)
@@ -77,11 +78,16 @@ impl Via {
 
     pub(crate) fn parse_one(base: &Text, s: &str) -> Result<Via, ParseError> {
         let e = || err("Via");
-        let (r, protocol) = token(sws(s)).map_err(|_| e())?;
-        let r = sep(r, '/').ok_or_else(e)?;
-        let (r, version) = token(r).map_err(|_| e())?;
-        let r = sep(r, '/').ok_or_else(e)?;
-        let (r, transport) = token(r).map_err(|_| e())?;
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport
+        let (r, (protocol, _, version, _, transport)) = (
+            token,
+            lex::separator('/'),
+            token,
+            lex::separator('/'),
+            token,
+        )
+            .parse(sws(s))
+            .map_err(|_| e())?;
         let r2 = sws(r);
         if r2.len() == r.len() {
             return Err(e());
