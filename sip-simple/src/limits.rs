@@ -3,7 +3,11 @@
 
 /// Size limits applied by the parser and the stream framer. Breaking one gives
 /// a [`ParseError`](crate::ParseError) whose
-/// [`status_code`](crate::ParseError::status_code) is the answer to send.
+/// [`status_code`](crate::ParseError::status_code) is the answer to send
+/// (on a stream, close the connection after it: the framing is lost).
+///
+/// Over-long header sections are answered 513 (Message Too Large, RFC 3261
+/// §21.5.13), not 494: 494 is "Security Agreement Required" (RFC 3329).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest whole message (start line, headers and body) in octets.
