@@ -481,3 +481,45 @@ fn valid_messages_round_trip() {
         }
     }
 }
+
+/// The same messages over a stream, cut into small chunks: a message with a
+/// correct Content-Length frames to the same value as its datagram; one
+/// without Content-Length or with conflicting ones breaks the connection.
+#[test]
+fn torture_messages_over_a_stream() {
+    use sip_simple::framing::StreamFramer;
+    let cases = load("sip-torture");
+    let mut framed = 0;
+    for (name, case) in &cases {
+        let Ok(dgram) = parse(&case.bytes) else {
+            continue;
+        };
+        let mut f = StreamFramer::new(Limits::default());
+        let mut got = None;
+        let mut error = None;
+        for chunk in case.bytes.chunks(13) {
+            f.feed(chunk);
+            match f.next_message() {
+                Ok(Some(m)) => {
+                    got = Some(m);
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        match name.as_str() {
+            "inv2543" => assert_eq!(error, Some(ParseError::MissingContentLength)),
+            "mcl01" => assert_eq!(error, Some(ParseError::BadContentLength)),
+            _ => {
+                let m = got.unwrap_or_else(|| panic!("{name}: not framed ({error:?})"));
+                assert_eq!(m, dgram, "{name}");
+                framed += 1;
+            }
+        }
+    }
+    assert!(framed >= 25, "only {framed} framed");
+}
