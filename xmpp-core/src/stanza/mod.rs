@@ -175,6 +175,9 @@ impl Stanza {
     }
 
     /// The `from` address.
+    ///
+    /// This inherent method shadows `From::from` in the path form, so
+    /// convert a view with `.into()` (`let s: Stanza = msg.into();`).
     pub fn from(&self) -> Option<&str> {
         self.as_element().attr("from")
     }
