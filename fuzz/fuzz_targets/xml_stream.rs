@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xmpp_core::stanza::{Stanza, make_error_reply, StanzaError};
+use xmpp_core::stanza::{Stanza, StanzaError, make_error_reply};
 use xmpp_core::xml::{Frame, Framer, Limits, NsContext, parse_element, to_bytes};
 
 const HEADERS: [&[u8]; 2] = [
@@ -49,7 +49,9 @@ fuzz_target!(|data: &[u8]| {
     let mut pos = 0;
     let mut i = 0;
     while pos < input.len() {
-        let size = sizes.get(i % sizes.len().max(1)).map_or(input.len(), |&b| usize::from(b) + 1);
+        let size = sizes
+            .get(i % sizes.len().max(1))
+            .map_or(input.len(), |&b| usize::from(b) + 1);
         i += 1;
         let end = (pos + size).min(input.len());
         framer.push(&input[pos..end]);

@@ -144,6 +144,13 @@ fn server_stream_stanzas() {
     };
     assert_eq!(m.content_ns(), ns::SERVER);
     assert_eq!(m.body(&[]).as_deref(), Some("hi"));
+    // Both addresses are required between servers.
+    let mut bare = el.clone();
+    bare.remove_attr("from");
+    assert_eq!(
+        Stanza::from_element(bare, ns::SERVER).unwrap_err(),
+        StanzaParseError::ImproperAddressing("from")
+    );
     // The same element does not belong in a client stream.
     assert!(matches!(
         Stanza::from_element(el, ns::CLIENT),
@@ -361,7 +368,14 @@ proptest! {
     #[test]
     fn built_messages_round_trip(m in message(), server in any::<bool>()) {
         let content_ns = if server { ns::SERVER } else { ns::CLIENT };
-        let m = m.with_content_ns(content_ns);
+        let mut m = m.with_content_ns(content_ns);
+        if server {
+            // Server-to-server stanzas always carry both addresses.
+            let to = m.to().unwrap_or("room@muc.example.net").to_owned();
+            let from = m.from().unwrap_or("a.example").to_owned();
+            m.set_to(Some(&to));
+            m.set_from(Some(&from));
+        }
         let back = round_trip(m.clone().into(), content_ns);
         prop_assert_eq!(back, Stanza::Message(m));
     }

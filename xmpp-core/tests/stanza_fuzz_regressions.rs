@@ -55,3 +55,43 @@ fn duplicate_attributes_and_declarations_are_refused() {
         );
     }
 }
+
+#[test]
+fn start_tag_scanning_in_any_chunking() {
+    use xmpp_core::xml::{Frame, Framer};
+    // Quotes holding `/`, `>` and the other quote character, and a `/`
+    // just before a `>` that is inside a value: only a `/>` outside
+    // quotes makes an empty element.
+    let input = "<stream:stream xmlns='jabber:client' \
+                 xmlns:stream='http://etherx.jabber.org/streams'>\
+                 <presence a='x/' b=\"y'>/\" c='/>'/>\
+                 <message d='/'><body e=\"/>\">t/</body></message>";
+    for chunk in 1..=input.len() {
+        let mut f = Framer::new(Limits::default());
+        let mut got = Vec::new();
+        for piece in input.as_bytes().chunks(chunk) {
+            f.push(piece);
+            while let Some(fr) = f.next_frame().expect("frames") {
+                if let Frame::Element(raw) = fr {
+                    got.push(String::from_utf8(raw.to_vec()).expect("utf-8"));
+                }
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                "<presence a='x/' b=\"y'>/\" c='/>'/>",
+                "<message d='/'><body e=\"/>\">t/</body></message>"
+            ],
+            "chunk size {chunk}"
+        );
+    }
+    let mut f = Framer::new(Limits::default());
+    f.push(b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><a b='<'/>");
+    assert!(matches!(f.next_frame(), Ok(Some(Frame::StreamOpen(_)))));
+    assert!(f.next_frame().is_err(), "`<` in a value");
+    let mut f = Framer::new(Limits::default());
+    f.push(b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'><a <b/>");
+    assert!(matches!(f.next_frame(), Ok(Some(Frame::StreamOpen(_)))));
+    assert!(f.next_frame().is_err(), "`<` inside a tag");
+}

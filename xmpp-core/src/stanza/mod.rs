@@ -99,6 +99,10 @@ pub enum StanzaParseError {
     /// A presence `<show/>` with an undefined value (RFC 6121 §4.7.2.1).
     #[error("invalid presence show `{0}`")]
     InvalidShow(String),
+    /// A stanza on a server-to-server stream without a `to` or `from`
+    /// address (RFC 6120 §4.9.3.7): a stream error, not a stanza error.
+    #[error("server-to-server stanza without `{0}`")]
+    ImproperAddressing(&'static str),
     /// A child that may appear at most once appears more often
     /// (`show` and `priority` in presence, `thread` in message).
     #[error("more than one <{0}/> element")]
@@ -111,12 +115,16 @@ impl StanzaParseError {
         DefinedCondition::BadRequest
     }
 
-    /// For errors that mean the element is no stanza of this stream at
-    /// all, the stream error that applies instead of a stanza error:
-    /// `<unsupported-stanza-type/>` (RFC 6120 §4.9.3.24) or
-    /// `<invalid-namespace/>` (§4.9.3.10).
+    /// For errors that are the stream's and not the stanza's, the stream
+    /// error that applies instead of a stanza error:
+    /// `<unsupported-stanza-type/>` (RFC 6120 §4.9.3.24),
+    /// `<invalid-namespace/>` (§4.9.3.10) or `<improper-addressing/>`
+    /// (§4.9.3.7).
     pub fn stream_condition(&self) -> Option<StreamErrorCondition> {
         match self {
+            StanzaParseError::ImproperAddressing(_) => {
+                Some(StreamErrorCondition::ImproperAddressing)
+            }
             StanzaParseError::NotAStanza { .. } => {
                 Some(StreamErrorCondition::UnsupportedStanzaType)
             }
@@ -140,7 +148,8 @@ pub enum Stanza {
 impl Stanza {
     /// Checks `el` against RFC 6120 §8 / RFC 6121 and wraps it in the
     /// matching view. `content_ns` is the stream's content namespace
-    /// (`jabber:client` or `jabber:server`); the stanza must be in it.
+    /// (`jabber:client` or `jabber:server`); the stanza must be in it,
+    /// and on a server stream it must carry both `to` and `from`.
     ///
     /// This consumes the element; to answer a bad stanza with an error
     /// (which needs its addresses), call [`Stanza::validate`] first, or
@@ -175,6 +184,9 @@ impl Stanza {
     }
 
     /// The `from` address.
+    ///
+    /// This inherent method shadows `From::from` in the path form, so
+    /// convert a view with `.into()` (`let s: Stanza = msg.into();`).
     pub fn from(&self) -> Option<&str> {
         self.as_element().attr("from")
     }
@@ -251,6 +263,13 @@ fn validate_kind(el: &Element, content_ns: &str) -> Result<Kind, StanzaParseErro
             expected: content_ns.to_owned(),
             found: el.ns().to_owned(),
         });
+    }
+    if content_ns == ns::SERVER {
+        for attr in ["to", "from"] {
+            if el.attr(attr).is_none() {
+                return Err(StanzaParseError::ImproperAddressing(attr));
+            }
+        }
     }
     match el.name() {
         "message" => message::check(el).map(|()| Kind::Message),
@@ -574,6 +593,13 @@ mod tests {
     #[test]
     fn stanza_enum_dispatch_and_namespaces() {
         let m = Element::new("message", ns::SERVER).with_attr("to", "a@b.example");
+        let err = Stanza::from_element(m.clone(), ns::SERVER).unwrap_err();
+        assert_eq!(err, StanzaParseError::ImproperAddressing("from"));
+        assert_eq!(
+            err.stream_condition(),
+            Some(StreamErrorCondition::ImproperAddressing)
+        );
+        let m = m.with_attr("from", "c@d.example");
         let s = Stanza::from_element(m.clone(), ns::SERVER).unwrap();
         assert!(matches!(s, Stanza::Message(_)));
         assert_eq!(s.to(), Some("a@b.example"));

@@ -164,7 +164,8 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
         cfg.trim_text(false);
     }
     let mut scope = Scope::new(ctx);
-    let mut stack: Vec<Element> = Vec::new();
+    // Open elements, each with the number of namespace bindings it made.
+    let mut stack: Vec<(Element, usize)> = Vec::new();
     // Reused for every element's plain attributes.
     let mut scratch: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     loop {
@@ -176,32 +177,32 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::LimitExceeded(Limit::Depth));
                 }
-                let el = start_element(text, &s, &mut scope, &mut scratch, limits)?;
-                stack.push(el);
+                let (el, bound) = start_element(text, &s, &mut scope, &mut scratch, limits)?;
+                stack.push((el, bound));
             }
             Event::Empty(s) => {
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::LimitExceeded(Limit::Depth));
                 }
-                let el = start_element(text, &s, &mut scope, &mut scratch, limits)?;
-                scope.pop();
+                let (el, bound) = start_element(text, &s, &mut scope, &mut scratch, limits)?;
+                scope.unbind(bound);
                 match stack.last_mut() {
-                    Some(parent) => parent.append_child(el),
+                    Some((parent, _)) => parent.append_child(el),
                     None => return finish(&mut reader, el),
                 }
             }
             Event::End(_) => {
-                scope.pop();
-                let el = stack
+                let (el, bound) = stack
                     .pop()
                     .ok_or_else(|| XmlError::nwf("unbalanced end tag"))?;
+                scope.unbind(bound);
                 match stack.last_mut() {
-                    Some(parent) => parent.append_child(el),
+                    Some((parent, _)) => parent.append_child(el),
                     None => return finish(&mut reader, el),
                 }
             }
             Event::Text(t) => {
-                let Some(parent) = stack.last_mut() else {
+                let Some((parent, _)) = stack.last_mut() else {
                     if t.iter().all(|b| b.is_ascii_whitespace()) {
                         continue;
                     }
@@ -211,7 +212,7 @@ pub fn parse_element(raw: &[u8], ctx: &NsContext, limits: &Limits) -> Result<Ele
                 append_text(parent, &s, limits)?;
             }
             Event::CData(c) => {
-                let parent = stack
+                let (parent, _) = stack
                     .last_mut()
                     .ok_or_else(|| XmlError::nwf("CDATA outside an element"))?;
                 let s = borrow_str(text, &c)?;
@@ -302,8 +303,6 @@ struct Scope<'c, 't> {
     ctx: &'c NsContext,
     /// `(prefix, uri)`; the empty prefix is the default namespace.
     bindings: Vec<(Cow<'t, str>, Cow<'t, str>)>,
-    /// How many bindings each open element pushed.
-    marks: Vec<usize>,
 }
 
 impl<'c, 't> Scope<'c, 't> {
@@ -311,7 +310,6 @@ impl<'c, 't> Scope<'c, 't> {
         Scope {
             ctx,
             bindings: Vec::new(),
-            marks: Vec::new(),
         }
     }
 
@@ -340,11 +338,10 @@ impl<'c, 't> Scope<'c, 't> {
         prefix.is_empty().then_some(self.ctx.default_ns.as_str())
     }
 
-    fn pop(&mut self) {
-        if let Some(n) = self.marks.pop() {
-            let keep = self.bindings.len().saturating_sub(n);
-            self.bindings.truncate(keep);
-        }
+    /// Drops the last `n` bindings (those of an element being closed).
+    fn unbind(&mut self, n: usize) {
+        let keep = self.bindings.len().saturating_sub(n);
+        self.bindings.truncate(keep);
     }
 }
 
@@ -354,7 +351,7 @@ fn start_element<'t>(
     scope: &mut Scope<'_, 't>,
     plain: &mut Vec<(Cow<'t, str>, Cow<'t, str>)>,
     limits: &Limits,
-) -> Result<Element, XmlError> {
+) -> Result<(Element, usize), XmlError> {
     let qname = borrow_str(text, s.name().as_ref())?;
     check_name(&qname)?;
     // First pass: namespace declarations, which apply to the element's
@@ -407,7 +404,6 @@ fn start_element<'t>(
             plain.push((key, value));
         }
     }
-    scope.marks.push(pushed);
     let (prefix, local) = split_qname(&qname);
     let ns = scope
         .resolve(prefix)
@@ -434,7 +430,7 @@ fn start_element<'t>(
             value: value.into_owned(),
         });
     }
-    Ok(Element::from_parts(local, ns, attrs))
+    Ok((Element::from_parts(local, ns, attrs), pushed))
 }
 
 fn check_prefix_binding(prefix: &str, uri: &str) -> Result<(), XmlError> {
