@@ -388,6 +388,20 @@ impl Room {
         actor: Option<&str>,
         reason: Option<&str>,
     ) {
+        self.eject_with(ctx, i, code, actor, reason, true);
+    }
+
+    /// [`Room::eject`], optionally without writing to the removed occupant
+    /// (whose server bounced our last stanza).
+    fn eject_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        i: usize,
+        code: Option<u16>,
+        actor: Option<&str>,
+        reason: Option<&str>,
+        notify_self: bool,
+    ) {
         let Some(o) = self.remove(i) else { return };
         let spec = Spec {
             unavailable: true,
@@ -395,6 +409,7 @@ impl Room {
             actor,
             reason,
             self_first: true,
+            skip_self: !notify_self,
             ..Spec::default()
         };
         let mut gone = o;
@@ -1151,6 +1166,9 @@ impl Room {
             .collect();
         idxs.sort_by(|x, y| y.cmp(x));
         for i in idxs {
+            if let Some(o) = self.occupants.get_mut(i) {
+                o.affiliation = effective;
+            }
             if effective == Affiliation::Outcast {
                 self.eject(ctx, i, Some(status::BANNED), actor, reason.as_deref());
             } else if self.config.members_only && effective < Affiliation::Member {
@@ -1397,7 +1415,7 @@ impl Room {
                 _ => false,
             };
             if hit {
-                self.eject(ctx, i, Some(code), None, None);
+                self.eject_with(ctx, i, Some(code), None, None, only.is_none());
             }
         }
     }

@@ -89,6 +89,11 @@ impl<S: RoomStore> MucService<S> {
     pub fn store(&self) -> &S {
         &self.store
     }
+    /// Consumes the service, returning its store (e.g. to restart on it).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// The store, mutably (to simulate or repair failures).
     pub fn store_mut(&mut self) -> &mut S {
         &mut self.store
