@@ -33,6 +33,11 @@ use crate::time::{format_datetime, parse_datetime};
 #[derive(Debug, Clone)]
 pub struct Occupant {
     nick: String,
+    /// `room@service/nick`, computed once per nickname.
+    jid: Jid,
+    /// Serialized plain presence as others see it: `[without jid, with jid]`.
+    /// Cleared on every change of nick, role, affiliation or status.
+    cache: [Option<Payload>; 2],
     real: Jid,
     bare: Jid,
     role: Role,
@@ -46,6 +51,13 @@ impl Occupant {
     /// The in-room nickname.
     pub fn nick(&self) -> &str {
         &self.nick
+    }
+    /// The occupant's room JID (`room@service/nick`).
+    pub fn occupant_jid(&self) -> &Jid {
+        &self.jid
+    }
+    fn touched(&mut self) {
+        self.cache = [None, None];
     }
     /// The occupant's real full JID.
     pub fn real_jid(&self) -> &Jid {
@@ -291,11 +303,7 @@ impl Room {
     }
 
     fn presence_of(&self, o: &Occupant, spec: &Spec<'_>, with_jid: bool, own: bool) -> Element {
-        let from = self
-            .jid
-            .with_resource(&o.nick)
-            .unwrap_or_else(|_| self.jid.clone());
-        let mut p = Element::new("presence", ns::CLIENT).with_attr("from", from.as_str());
+        let mut p = Element::new("presence", ns::CLIENT).with_attr("from", o.jid.as_str());
         if spec.unavailable {
             p.set_attr("type", "unavailable");
         }
@@ -494,6 +502,7 @@ impl Room {
     fn update_presence(&mut self, ctx: &mut Ctx<'_>, i: usize, stanza: &Element) {
         if let Some(o) = self.occupants.get_mut(i) {
             o.extra = Self::presence_extra(stanza);
+            o.touched();
         }
         if let Some(o) = self.occupants.get(i) {
             self.broadcast(ctx, o, &Spec::default());
@@ -548,9 +557,12 @@ impl Room {
         self.broadcast(ctx, &old, &spec);
         self.by_nick.remove(&old.nick);
         self.by_nick.insert(nick.to_owned(), i);
+        let new_jid = self.occupant_jid(nick)?;
         if let Some(o) = self.occupants.get_mut(i) {
             o.nick = nick.to_owned();
+            o.jid = new_jid;
             o.extra = Self::presence_extra(stanza);
+            o.touched();
         }
         if let Some(o) = self.occupants.get(i) {
             self.broadcast(ctx, o, &Spec::default());
@@ -604,9 +616,11 @@ impl Room {
             self_codes.push(status::NICK_ASSIGNED);
         }
         self.check_nick(ctx.cfg, &nick, &bare)?;
-        self.occupant_jid(&nick)?;
+        let jid = self.occupant_jid(&nick)?;
         let occupant = Occupant {
             nick: nick.clone(),
+            jid,
+            cache: [None, None],
             real: from.clone(),
             occupant_id: self.occupant_id_for(ctx.cfg, &bare),
             bare,
@@ -617,12 +631,29 @@ impl Room {
         // 1. Existing occupants' presence to the newcomer.
         let newcomer_sees = self.sees_jids(role);
         ctx.out.reserve(2 * self.occupants.len() + 4);
-        for o in &self.occupants {
-            let p = self.presence_of(o, &Spec::default(), newcomer_sees, false);
-            ctx.out.push(Delivery {
-                to: from.clone(),
-                payload: Payload::new(&p),
-            });
+        let k = usize::from(newcomer_sees);
+        for i in 0..self.occupants.len() {
+            let fresh = match self.occupants.get(i) {
+                Some(o) if o.cache[k].is_none() => Some(Payload::new(&self.presence_of(
+                    o,
+                    &Spec::default(),
+                    newcomer_sees,
+                    false,
+                ))),
+                _ => None,
+            };
+            let Some(o) = self.occupants.get_mut(i) else {
+                break;
+            };
+            if let Some(p) = fresh {
+                o.cache[k] = Some(p);
+            }
+            if let Some(payload) = o.cache[k].clone() {
+                ctx.out.push(Delivery {
+                    to: from.clone(),
+                    payload,
+                });
+            }
         }
         // 2. The newcomer's presence to everyone, self-presence last.
         if self.config.whois == Whois::Anyone {
@@ -763,7 +794,7 @@ impl Room {
         } else if !role_may(o.role, Action::SendGroupchat, &policy) {
             return Err(MucError::Forbidden("no voice"));
         }
-        let from_jid = self.occupant_jid(&o.nick)?;
+        let from_jid = o.jid.clone();
         let mut m = Element::new("message", ns::CLIENT)
             .with_attr("from", from_jid.as_str())
             .with_attr("type", "groupchat");
@@ -837,7 +868,7 @@ impl Room {
         let target = self
             .occupant(nick)
             .ok_or(MucError::ItemNotFound("no such occupant"))?;
-        let from_jid = self.occupant_jid(&o.nick)?;
+        let from_jid = o.jid.clone();
         let mut m = Element::new("message", ns::CLIENT).with_attr("from", from_jid.as_str());
         for name in ["id", "type", "xml:lang"] {
             if let Some(v) = stanza.attr(name) {
@@ -1120,6 +1151,7 @@ impl Room {
             if o.role == r {
                 return;
             }
+            o.touched();
             o.role = r;
         }
         if let Some(o) = self.occupants.get(i) {
@@ -1168,6 +1200,7 @@ impl Room {
         for i in idxs {
             if let Some(o) = self.occupants.get_mut(i) {
                 o.affiliation = effective;
+                o.touched();
             }
             if effective == Affiliation::Outcast {
                 self.eject(ctx, i, Some(status::BANNED), actor, reason.as_deref());
@@ -1335,6 +1368,7 @@ impl Room {
             for i in 0..self.occupants.len() {
                 let changed = match self.occupants.get_mut(i) {
                     Some(o) if o.affiliation == Affiliation::None && o.role != Role::Moderator => {
+                        o.touched();
                         let r = if moderated {
                             Role::Visitor
                         } else {
@@ -1374,10 +1408,7 @@ impl Room {
             d.append_child(Element::new("password", ns::MUC_USER).with_text(p));
         }
         for o in std::mem::take(&mut self.occupants) {
-            let from = self
-                .jid
-                .with_resource(&o.nick)
-                .unwrap_or_else(|_| self.jid.clone());
+            let from = o.jid.clone();
             let mut x = Element::new("x", ns::MUC_USER);
             x.append_child(item(
                 &ItemInfo {

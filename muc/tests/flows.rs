@@ -635,6 +635,34 @@ fn voice_in_moderated_rooms() {
         out.iter()
             .any(|o| o.to == BOB && o.item_attr("role") == Some("visitor"))
     );
+    // A newcomer sees the current roles (cached presences are refreshed).
+    let out = h.join(DEE, "mod@chat.example.org/dee");
+    let bob = to(&out, DEE)
+        .into_iter()
+        .find(|o| o.from() == "mod@chat.example.org/bob")
+        .unwrap();
+    assert_eq!(bob.item_attr("role"), Some("visitor"));
+    h.send(
+        BOB,
+        "<presence to='mod@chat.example.org/bob'><show>dnd</show></presence>",
+    );
+    h.send(
+        DEE,
+        "<presence type='unavailable' to='mod@chat.example.org/dee'/>",
+    );
+    let out = h.join(DEE, "mod@chat.example.org/dee");
+    let bob = to(&out, DEE)
+        .into_iter()
+        .find(|o| o.from() == "mod@chat.example.org/bob")
+        .unwrap();
+    assert_eq!(
+        bob.el.get_child("show", "jabber:client").unwrap().text(),
+        "dnd"
+    );
+    h.send(
+        DEE,
+        "<presence type='unavailable' to='mod@chat.example.org/dee'/>",
+    );
     // Moderator list (§8.5).
     let out = h.send(ANN, "<iq type='get' id='l' to='mod@chat.example.org'><query xmlns='http://jabber.org/protocol/muc#admin'><item role='visitor'/></query></iq>");
     let q = out[0]
