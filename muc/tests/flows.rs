@@ -1538,3 +1538,99 @@ fn join_is_linear() {
     assert_eq!(out.len(), 300);
     h.check();
 }
+
+/// XEP-0045 §5.2.1 affiliation privileges, exercised through the engine:
+/// each row is an action, each column an affiliation of the actor (bob).
+#[test]
+fn affiliation_privilege_table() {
+    #[derive(Clone, Copy, Debug)]
+    enum Act {
+        EnterMembersOnly,
+        SpeakInModerated,
+        RetrieveMemberList,
+        BanUser,
+        EditMemberList,
+        GrantModerator,
+        EditAdminList,
+        EditOwnerList,
+        ChangeConfig,
+        DestroyRoom,
+    }
+    use Act::*;
+    fn attempt(aff: &str, act: Act) -> bool {
+        let mut h = H::new();
+        h.instant(ANN, "t", "ann");
+        if aff != "none" {
+            h.admin_set(
+                ANN,
+                "t",
+                &format!("<item affiliation='{aff}' jid='bob@example.org'/>"),
+            );
+        }
+        h.join(CY, "t@chat.example.org/cy");
+        match act {
+            EnterMembersOnly => {
+                h.configure(ANN, "t", &[("muc#roomconfig_membersonly", "1")]);
+                return h
+                    .join(BOB, "t@chat.example.org/bob")
+                    .iter()
+                    .any(|o| o.codes().contains(&110));
+            }
+            SpeakInModerated => {
+                h.configure(ANN, "t", &[("muc#roomconfig_moderatedroom", "1")]);
+                h.join(BOB, "t@chat.example.org/bob");
+                return h.say(BOB, "t", "hello").iter().all(|o| o.error().is_none());
+            }
+            _ => {}
+        }
+        h.join(BOB, "t@chat.example.org/bob");
+        let out = match act {
+            RetrieveMemberList => h.send(BOB, "<iq type='get' id='q' to='t@chat.example.org'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member'/></query></iq>"),
+            BanUser => h.admin_set(BOB, "t", "<item affiliation='outcast' jid='dee@example.net'/>"),
+            EditMemberList => h.admin_set(BOB, "t", "<item affiliation='member' jid='dee@example.net'/>"),
+            GrantModerator => h.admin_set(BOB, "t", "<item nick='cy' role='moderator'/>"),
+            EditAdminList => h.admin_set(BOB, "t", "<item affiliation='admin' jid='dee@example.net'/>"),
+            EditOwnerList => h.admin_set(BOB, "t", "<item affiliation='owner' jid='dee@example.net'/>"),
+            ChangeConfig => h.configure(BOB, "t", &[("muc#roomconfig_roomname", "Mine")]),
+            DestroyRoom => h.send(BOB, "<iq type='set' id='d' to='t@chat.example.org'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>"),
+            EnterMembersOnly | SpeakInModerated => unreachable!(),
+        };
+        h.check();
+        out.iter().any(|o| o.ty() == Some("result") && o.to == BOB)
+    }
+    // (action, none, member, admin, owner)
+    let table = [
+        (EnterMembersOnly, false, true, true, true),
+        (SpeakInModerated, false, true, true, true),
+        (RetrieveMemberList, false, true, true, true),
+        (BanUser, false, false, true, true),
+        (EditMemberList, false, false, true, true),
+        (GrantModerator, false, false, true, true),
+        (EditAdminList, false, false, false, true),
+        (EditOwnerList, false, false, false, true),
+        (ChangeConfig, false, false, false, true),
+        (DestroyRoom, false, false, false, true),
+    ];
+    for (act, none, member, admin, owner) in table {
+        for (aff, want) in [
+            ("none", none),
+            ("member", member),
+            ("admin", admin),
+            ("owner", owner),
+        ] {
+            assert_eq!(attempt(aff, act), want, "{act:?} as {aff}");
+        }
+    }
+    // Outcasts cannot even enter.
+    let mut h = H::new();
+    h.instant(ANN, "t", "ann");
+    h.admin_set(
+        ANN,
+        "t",
+        "<item affiliation='outcast' jid='bob@example.org'/>",
+    );
+    assert_eq!(
+        h.join(BOB, "t@chat.example.org/bob")[0].error().as_deref(),
+        Some("forbidden")
+    );
+}
