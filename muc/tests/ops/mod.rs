@@ -144,13 +144,12 @@ pub fn run(data: &[u8]) {
                         None => break,
                     }
                 }
-                match parse_element(
+                if let Ok(e) = parse_element(
                     &raw,
                     &NsContext::stream("jabber:client"),
                     &Limits::default(),
                 ) {
-                    Ok(e) => deliver(&mut svc, now, wall, user, e),
-                    Err(_) => {}
+                    deliver(&mut svc, now, wall, user, e);
                 }
                 check(&svc);
                 continue;
