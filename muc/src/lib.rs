@@ -17,6 +17,40 @@
 //!
 //! No clocks, sockets or randomness inside: time comes in as arguments,
 //! and the occupant-id secret is injected through [`ServiceConfig`].
+//!
+//! # Hosting
+//!
+//! A server routes every stanza whose `to` domain is the service's
+//! domain into the engine, and writes each delivery to the session (full
+//! JID) or user (bare JID, for invitations) it is addressed to:
+//!
+//! ```
+//! use std::time::{Instant, SystemTime};
+//! use bytes::BytesMut;
+//! use muc::{MemoryStore, MucService, ServiceConfig};
+//! use xmpp_core::{Jid, xml::Element};
+//!
+//! let mut svc = MucService::new(
+//!     Jid::new("conference.example.org")?,
+//!     ServiceConfig { occupant_id_secret: b"from the key store".to_vec(), ..Default::default() },
+//!     MemoryStore::default(),
+//! ).expect("store loads");
+//! // For each stanza from an authenticated session `from`:
+//! let from = Jid::new("ann@example.org/laptop")?;
+//! let stanza = Element::new("presence", "jabber:client")
+//!     .with_attr("to", "lobby@conference.example.org/ann");
+//! let mut wire = BytesMut::new();
+//! for d in svc.handle_stanza(Instant::now(), SystemTime::now(), &from, stanza) {
+//!     // Look up the session of `d.to` and append the stanza to its
+//!     // output: `<presence to="ann@example.org/laptop" from=...>`.
+//!     d.write_to(&mut wire);
+//! }
+//! assert!(wire.starts_with(b"<presence to=\"ann@example.org/laptop\""));
+//! // When a session closes:
+//! let gone = svc.session_ended(Instant::now(), SystemTime::now(), &from);
+//! assert!(gone.is_empty(), "ann was alone; the temporary room is gone");
+//! # Ok::<(), xmpp_core::JidError>(())
+//! ```
 #![deny(missing_docs)]
 
 pub mod config;

@@ -372,28 +372,41 @@ fn history_requests() {
         CY,
         "<presence type='unavailable' to='hist@chat.example.org/cy'/>",
     );
-    // maxchars admitting exactly two stanzas.
-    let out = h.send(CY, "<presence to='hist@chat.example.org/cy'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='1'/></x></presence>");
-    let one = h.svc.handle_stanza(h.now, h.wall, &jid(DEE), xml("<presence to='hist@chat.example.org/dee'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='1'/></x></presence>"));
+    // maxchars counts whole stanzas as delivered (history messages are
+    // all the same size here): room for two and a half admits two.
+    let one = h.svc.handle_stanza(
+        h.now,
+        h.wall,
+        &jid(DEE),
+        xml("<presence to='hist@chat.example.org/dee'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='1'/></x></presence>"),
+    );
     let len = one
         .iter()
         .find(|d| {
             d.element()
-                .and_then(|e| e.get_child("body", "jabber:client").map(|_| ()))
-                .is_some()
+                .is_some_and(|e| e.get_child("body", "jabber:client").is_some())
         })
-        .unwrap()
+        .expect("one history message")
         .to_bytes()
         .len();
-    let _ = out;
+    // eve@example.com/xy has the same length as dee@example.net/pc.
     assert_eq!(
         req(
             &mut h,
-            "eve@example.com/x",
-            &format!("maxchars='{}'", 2 * len + 1)
+            "eve@example.com/xy",
+            &format!("maxchars='{}'", 2 * len + len / 2)
         )
         .len(),
         2
+    );
+    assert_eq!(
+        req(
+            &mut h,
+            "fay@example.com/xy",
+            &format!("maxchars='{}'", 2 * len - 1)
+        )
+        .len(),
+        1
     );
 }
 
