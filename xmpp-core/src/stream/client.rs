@@ -40,6 +40,12 @@ pub struct ClientConfig {
     pub close_timeout: Duration,
     /// The stream's language. Default `en`.
     pub lang: String,
+    /// Stop after the post-authentication features instead of binding a
+    /// resource at once: the engine emits [`Event::Features`] and waits
+    /// for [`ClientStream::bind`] or [`ClientStream::resume_as`] (used by
+    /// XEP-0198 resumption, which sends `<resume/>` instead of binding).
+    /// Default `false`.
+    pub defer_bind: bool,
 }
 
 impl ClientConfig {
@@ -66,6 +72,7 @@ impl ClientConfig {
             negotiation_timeout: Duration::from_secs(60),
             close_timeout: Duration::from_secs(5),
             lang: "en".to_owned(),
+            defer_bind: false,
         }
     }
 }
@@ -75,10 +82,22 @@ enum State {
     AwaitFeatures,
     AwaitProceed,
     Sasl(Box<sasl::ClientSession>, Mechanism),
-    AwaitBind { id: String, session: bool },
-    AwaitSession { id: String },
+    /// Authenticated, features seen, waiting for `bind` or `resume_as`
+    /// (only with `defer_bind`).
+    AwaitBindDecision {
+        session: bool,
+    },
+    AwaitBind {
+        id: String,
+        session: bool,
+    },
+    AwaitSession {
+        id: String,
+    },
     Bound,
-    Closing { deadline: Instant },
+    Closing {
+        deadline: Instant,
+    },
     Closed,
 }
 
@@ -237,9 +256,61 @@ impl ClientStream {
     }
 
     /// Sends a top-level element that is not a stanza (e.g. XEP-0198
-    /// `<r/>`). Allowed once bound.
+    /// `<r/>`, `<resume/>`). Allowed once authenticated and the
+    /// post-authentication stream is open, until the stream closes.
     pub fn send_nonza(&mut self, now: Instant, element: &Element) -> bool {
-        self.send_stanza(now, element)
+        self.outbox.timeout_reported = false;
+        if !matches!(
+            self.state,
+            State::Bound
+                | State::AwaitBindDecision { .. }
+                | State::AwaitBind { .. }
+                | State::AwaitSession { .. }
+        ) {
+            return false;
+        }
+        self.send(now, element);
+        true
+    }
+
+    /// Sends pre-serialized bytes of one stanza (for example a stanza
+    /// retransmitted after XEP-0198 resumption). The caller guarantees
+    /// they are one complete element valid in the `jabber:client`
+    /// context. Returns `false` (and sends nothing) unless bound.
+    pub fn send_serialized(&mut self, now: Instant, bytes: &[u8]) -> bool {
+        self.outbox.timeout_reported = false;
+        if !matches!(self.state, State::Bound) {
+            return false;
+        }
+        self.send_raw(now, bytes);
+        true
+    }
+
+    /// With [`ClientConfig::defer_bind`]: binds a resource now (after the
+    /// [`Event::Features`] the engine stopped at). Returns `false` in any
+    /// other state.
+    pub fn bind(&mut self, now: Instant) -> bool {
+        self.outbox.timeout_reported = false;
+        let State::AwaitBindDecision { session } = self.state else {
+            return false;
+        };
+        self.start_bind(now, session);
+        true
+    }
+
+    /// With [`ClientConfig::defer_bind`]: marks the stream as bound to
+    /// `jid` without a bind exchange, because a higher layer restored a
+    /// previous session (XEP-0198 `<resumed/>`). No [`Event::Bound`] is
+    /// emitted. Returns `false` in any other state.
+    pub fn resume_as(&mut self, jid: Jid) -> bool {
+        self.outbox.timeout_reported = false;
+        if !matches!(self.state, State::AwaitBindDecision { .. }) {
+            return false;
+        }
+        self.bound = Some(jid);
+        self.negotiation_deadline = None;
+        self.state = State::Bound;
+        true
     }
 
     /// Closes the stream politely.
@@ -451,6 +522,7 @@ impl ClientStream {
             (
                 State::Bound
                 | State::Closing { .. }
+                | State::AwaitBindDecision { .. }
                 | State::AwaitBind { .. }
                 | State::AwaitSession { .. },
                 _,
@@ -557,20 +629,13 @@ impl ClientStream {
             let session_required = f
                 .get_child("session", ns::SESSION)
                 .is_some_and(|s| !s.has_child("optional", ns::SESSION));
-            let id = self.ids.next_id();
-            let mut bind = Element::new("bind", ns::BIND);
-            if let Some(r) = self.config.jid.resource() {
-                bind.append_child(Element::new("resource", ns::BIND).with_text(r));
+            if self.config.defer_bind {
+                self.state = State::AwaitBindDecision {
+                    session: session_required,
+                };
+            } else {
+                self.start_bind(now, session_required);
             }
-            let iq = Element::new("iq", ns::CLIENT)
-                .with_attr("type", "set")
-                .with_attr("id", id.clone())
-                .with_child(bind);
-            self.send(now, &iq);
-            self.state = State::AwaitBind {
-                id,
-                session: session_required,
-            };
         } else {
             self.fail(
                 now,
@@ -578,6 +643,23 @@ impl ClientStream {
                     .with_text("the server offers no resource binding"),
             );
         }
+    }
+
+    fn start_bind(&mut self, now: Instant, session_required: bool) {
+        let id = self.ids.next_id();
+        let mut bind = Element::new("bind", ns::BIND);
+        if let Some(r) = self.config.jid.resource() {
+            bind.append_child(Element::new("resource", ns::BIND).with_text(r));
+        }
+        let iq = Element::new("iq", ns::CLIENT)
+            .with_attr("type", "set")
+            .with_attr("id", id.clone())
+            .with_child(bind);
+        self.send(now, &iq);
+        self.state = State::AwaitBind {
+            id,
+            session: session_required,
+        };
     }
 
     fn abort_sasl(&mut self, now: Instant, why: &str) {
