@@ -268,6 +268,17 @@ impl ClientSm {
         Ok(())
     }
 
+    /// Keeps a serialized stanza for the next managed stream (while no
+    /// connection exists). `Err` gives it back when
+    /// [`ClientSmConfig::max_queue`] is reached.
+    pub fn send_later(&mut self, stanza: Bytes) -> Result<(), Bytes> {
+        if self.out.len() + self.pending.len() >= self.config.max_queue {
+            return Err(stanza);
+        }
+        self.pending.push_back(stanza);
+        Ok(())
+    }
+
     /// Sends `<r/>` now (for example before going idle).
     pub fn request_ack(&mut self, now: Instant, stream: &mut ClientStream) {
         if self.phase == Phase::Active {
@@ -375,7 +386,7 @@ impl ClientSm {
                 let Some((_, jid)) = self.session.clone() else {
                     return;
                 };
-                stream.resume_as(jid.clone());
+                stream.resume_as(now, jid.clone());
                 self.jid = Some(jid.clone());
                 self.phase = Phase::Active;
                 self.since_request = 0;

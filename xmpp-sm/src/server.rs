@@ -643,6 +643,22 @@ impl SmStream {
         matches!(self.link, Link::On { .. })
     }
 
+    /// How many more stanzas can be sent before the buffer is full (and
+    /// the next one would end the session); `None` without stream
+    /// management. A hub draining a backlog (offline messages) sends at
+    /// most this many and continues after acknowledgements.
+    pub fn room(&self, registry: &Registry) -> Option<usize> {
+        let Link::On { slot, epoch } = self.link else {
+            return None;
+        };
+        let e = registry
+            .slots
+            .get(slot)?
+            .as_ref()
+            .filter(|e| e.epoch == epoch)?;
+        Some(self.buffer.saturating_sub(e.out.len()))
+    }
+
     /// Whether this connection's session moved to another connection or
     /// ended (the connection should be closed).
     pub fn is_gone(&self, registry: &Registry) -> bool {
@@ -691,15 +707,22 @@ impl SmStream {
                 Some(Event::Stanza(s))
             }
             Event::Closed { error, by_peer } => {
-                if let Link::On { slot, epoch } = self.link {
-                    registry.detach(now, slot, epoch, false);
-                }
-                self.link = Link::Off;
-                self.request_sent = None;
+                self.connection_lost(now, registry);
                 Some(Event::Closed { error, by_peer })
             }
             other => Some(other),
         }
+    }
+
+    /// The connection is gone without a [`Event::Closed`] from the engine
+    /// (the socket failed or reached end of file): the session hibernates
+    /// and this handle refuses further work.
+    pub fn connection_lost(&mut self, now: Instant, registry: &mut Registry) {
+        if let Link::On { slot, epoch } = self.link {
+            registry.detach(now, slot, epoch, false);
+        }
+        self.link = Link::Gone;
+        self.request_sent = None;
     }
 
     /// Sends a stanza to the client, keeping it until acknowledged.
@@ -760,7 +783,9 @@ impl SmStream {
         }
         entry.out.push(stanza);
         self.since_request += 1;
-        if self.since_request >= self.ack_every {
+        // Ask every `ack_every` stanzas, and always when the buffer just
+        // filled up (so a sender waiting for room is not stuck).
+        if self.since_request >= self.ack_every || entry.out.len() >= buffer {
             self.since_request = 0;
             stream.send_nonza(&SmElement::Request.to_element());
             self.request_sent.get_or_insert(now);
@@ -792,7 +817,7 @@ impl SmStream {
         self.request_sent = None;
         if let Link::On { slot, epoch } = self.link {
             registry.detach(now, slot, epoch, false);
-            self.link = Link::Off;
+            self.link = Link::Gone;
             stream.close_with_error(
                 now,
                 StreamError::new(StreamErrorCondition::ConnectionTimeout)

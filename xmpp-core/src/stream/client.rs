@@ -83,9 +83,12 @@ enum State {
     AwaitProceed,
     Sasl(Box<sasl::ClientSession>, Mechanism),
     /// Authenticated, features seen, waiting for `bind` or `resume_as`
-    /// (only with `defer_bind`).
+    /// (only with `defer_bind`). `hold` stops frame processing after a
+    /// higher-layer element was delivered, until the decision is made, so
+    /// stanzas that follow a `<resumed/>` are read in the bound state.
     AwaitBindDecision {
         session: bool,
+        hold: bool,
     },
     AwaitBind {
         id: String,
@@ -291,10 +294,11 @@ impl ClientStream {
     /// other state.
     pub fn bind(&mut self, now: Instant) -> bool {
         self.outbox.timeout_reported = false;
-        let State::AwaitBindDecision { session } = self.state else {
+        let State::AwaitBindDecision { session, .. } = self.state else {
             return false;
         };
         self.start_bind(now, session);
+        self.process(now);
         true
     }
 
@@ -302,7 +306,7 @@ impl ClientStream {
     /// `jid` without a bind exchange, because a higher layer restored a
     /// previous session (XEP-0198 `<resumed/>`). No [`Event::Bound`] is
     /// emitted. Returns `false` in any other state.
-    pub fn resume_as(&mut self, jid: Jid) -> bool {
+    pub fn resume_as(&mut self, now: Instant, jid: Jid) -> bool {
         self.outbox.timeout_reported = false;
         if !matches!(self.state, State::AwaitBindDecision { .. }) {
             return false;
@@ -310,6 +314,7 @@ impl ClientStream {
         self.bound = Some(jid);
         self.negotiation_deadline = None;
         self.state = State::Bound;
+        self.process(now);
         true
     }
 
@@ -355,7 +360,10 @@ impl ClientStream {
 
     fn process(&mut self, now: Instant) {
         loop {
-            if matches!(self.state, State::Closed) {
+            if matches!(
+                self.state,
+                State::Closed | State::AwaitBindDecision { hold: true, .. }
+            ) {
                 return;
             }
             match self.transport.framer.next_frame() {
@@ -519,10 +527,16 @@ impl ClientStream {
             (State::Bound | State::Closing { .. }, ns::CLIENT, _) => {
                 self.fail(now, StreamError::new(Cond::UnsupportedStanzaType));
             }
+            (State::AwaitBindDecision { session, .. }, _, _) => {
+                self.state = State::AwaitBindDecision {
+                    session: *session,
+                    hold: true,
+                };
+                self.outbox.events.push_back(Event::Nonza(e));
+            }
             (
                 State::Bound
                 | State::Closing { .. }
-                | State::AwaitBindDecision { .. }
                 | State::AwaitBind { .. }
                 | State::AwaitSession { .. },
                 _,
@@ -632,6 +646,7 @@ impl ClientStream {
             if self.config.defer_bind {
                 self.state = State::AwaitBindDecision {
                     session: session_required,
+                    hold: false,
                 };
             } else {
                 self.start_bind(now, session_required);
