@@ -103,19 +103,6 @@ fn run(seed: u64, wrap: bool, steps: usize, offline: bool) -> Stats {
         w.client.request_ack(w.now, &mut cc.c);
     }
     w.settle();
-    if std::env::var("SM_DEBUG_SEED").is_ok() {
-        eprintln!(
-            "events {:?}\nclosed {:?}\nnonzas {:?}\nserver {:?}",
-            w.client_events,
-            w.client_closed,
-            w.client_nonzas,
-            w.server_events
-                .iter()
-                .filter(|e| !matches!(e, xmpp_core::stream::Event::Stanza(_)))
-                .collect::<Vec<_>>()
-        );
-        eprintln!("reg {:?}\ndown {:?}", w.registry_events, w.down);
-    }
     assert!(w.client.is_active(), "the final connection is managed");
     assert_eq!(w.client.pending(), 0, "client stanzas left unsent");
     assert!(w.offline.is_empty(), "offline messages left undelivered");
@@ -177,15 +164,4 @@ fn schedules_cover_resume_failure_and_expiry() {
     assert!(total.resumes > 50, "{total:?}");
     assert!(total.failed_resumes > 5, "{total:?}");
     assert!(total.expiries > 5, "{total:?}");
-}
-
-#[test]
-fn debug_seed() {
-    if let Ok(s) = std::env::var("SM_DEBUG_SEED") {
-        let steps = std::env::var("SM_DEBUG_STEPS")
-            .map(|v| v.parse().unwrap())
-            .unwrap_or(119);
-        let off = std::env::var("SM_DEBUG_OFF").is_ok();
-        run(s.parse().unwrap(), false, steps, off);
-    }
 }

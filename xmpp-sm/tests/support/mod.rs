@@ -152,7 +152,8 @@ pub struct World {
     pub server_events: Vec<Event>,
     pub client_user: (String, String),
     pub sm_client: bool,
-    pub both: u32,
+    /// Without `sm_client`: bind as soon as the features arrive.
+    pub auto_bind: bool,
     ids: u64,
 }
 
@@ -183,7 +184,7 @@ impl World {
             server_events: Vec::new(),
             client_user: (USER.to_owned(), PASSWORD.to_owned()),
             sm_client: true,
-            both: 0,
+            auto_bind: true,
             ids: 0,
         }
     }
@@ -338,7 +339,9 @@ impl World {
                     let ev = if self.sm_client {
                         self.client.on_event(self.now, &mut cc.c, ev)
                     } else {
-                        if let Event::Features(_) = ev {
+                        if let Event::Features(_) = ev
+                            && self.auto_bind
+                        {
                             cc.c.bind(self.now);
                         }
                         Some(ev)
@@ -549,6 +552,22 @@ impl World {
             assert!(cc.c.send_nonza(self.now, e), "client cannot send now");
         }
         self.settle();
+    }
+
+    /// The client binds now (manual mode).
+    pub fn bind(&mut self) {
+        if let Some(cc) = self.cc.as_mut() {
+            assert!(cc.c.bind(self.now));
+        }
+        self.settle();
+    }
+
+    /// Raw stream-management elements the client received, by name.
+    pub fn received(&self, name: &str) -> Vec<&Element> {
+        self.client_nonzas
+            .iter()
+            .filter(|e| e.ns() == ns::SM && e.name() == name)
+            .collect()
     }
 
     pub fn conn(&mut self) -> &mut ServerConn {
