@@ -131,3 +131,76 @@ impl Unacked {
         self.sent = origin;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn b(n: u64) -> Bytes {
+        Bytes::from(n.to_string())
+    }
+
+    #[test]
+    fn ack_releases_exactly_the_covered_stanzas() {
+        let mut q = Unacked::new(0);
+        for i in 0..5 {
+            q.push(b(i));
+        }
+        assert_eq!(q.ack(3), Ok(3));
+        assert_eq!(q.iter().next(), Some(&b(3)));
+        assert_eq!(q.ack(3), Ok(0));
+        assert_eq!(q.ack(2), Err(AckError::Behind { h: 2, acked: 3 }));
+        assert_eq!(q.ack(6), Err(AckError::TooHigh { h: 6, sent: 5 }));
+        assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn wrap_is_seamless() {
+        let mut q = Unacked::new(u32::MAX - 1);
+        for i in 0..4 {
+            q.push(b(i));
+        }
+        assert_eq!(q.sent(), 2);
+        assert_eq!(q.ack(u32::MAX), Ok(1));
+        assert_eq!(q.ack(1), Ok(2));
+        assert_eq!(q.acked(), 1);
+        assert_eq!(q.ack(3), Err(AckError::TooHigh { h: 3, sent: 2 }));
+    }
+
+    proptest! {
+        /// Against a model with unbounded counters: whatever the origin,
+        /// an ack releases exactly `h - acked` stanzas, a count beyond
+        /// the send count is refused, and nothing else changes.
+        #[test]
+        fn matches_unbounded_model(
+            origin in any::<u32>(),
+            ops in proptest::collection::vec((any::<bool>(), 0u64..40), 1..200),
+        ) {
+            let mut q = Unacked::new(origin);
+            let (mut sent, mut acked) = (0u64, 0u64);
+            for (push, k) in ops {
+                if push {
+                    for _ in 0..k % 8 {
+                        q.push(b(sent));
+                        sent += 1;
+                    }
+                } else {
+                    let target = acked + k;
+                    let h = (u64::from(origin) + target) as u32;
+                    let r = q.ack(h);
+                    if target <= sent {
+                        prop_assert_eq!(r, Ok((target - acked) as usize));
+                        acked = target;
+                    } else {
+                        let too_high = matches!(r, Err(AckError::TooHigh { .. }));
+                        prop_assert!(too_high, "{:?}", r);
+                    }
+                }
+                prop_assert_eq!(q.len() as u64, sent - acked);
+                prop_assert_eq!(q.sent(), (u64::from(origin) + sent) as u32);
+                prop_assert_eq!(q.iter().next().cloned(), (acked < sent).then(|| b(acked)));
+            }
+        }
+    }
+}

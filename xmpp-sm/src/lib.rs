@@ -13,6 +13,35 @@
 //!
 //! Only `message`, `presence` and `iq` are counted; counts wrap at 2^32
 //! and are never reset by a resumption.
+//!
+//! # Wiring a server
+//!
+//! One [`Registry`] per server (behind a lock if connections run on
+//! several tasks), one [`SmStream`] per connection, and
+//! [`ServerConfig::feature`] in the core engine's `post_auth_features`:
+//!
+//! ```text
+//! // per connection
+//! let mut sm = SmStream::new(&registry);
+//! while let Some(out) = engine.poll_output() {
+//!     if let Output::Event(ev) = out {
+//!         let Some(ev) = sm.on_event(now, &mut registry, &mut engine, ev, |full| online(full))
+//!         else { continue };              // XEP-0198 element, already answered
+//!         // Event::Bound also comes out of a successful <resume/>.
+//!         hub.on_event(ev);
+//!     }
+//! }
+//! sm.send(now, &mut registry, &mut engine, &stanza)   // instead of engine.send_stanza
+//!     .map_err(|SendError::Undeliverable(b)| hub.reroute(b));
+//! // timers: min(engine timeout, sm.next_timeout()); then sm.handle_timeout(..)
+//! // socket EOF/error: sm.connection_lost(now, &mut registry)
+//!
+//! // server-wide timer
+//! registry.handle_timeout(now, |full| other_resource_online(full));
+//! while let Some(ev) = registry.poll_event() { /* Expired: route Bounce/Offline */ }
+//! // a stanza for a full JID without a live connection:
+//! registry.enqueue(now, &full, bytes)        // Err(bytes) => offline storage
+//! ```
 #![deny(missing_docs)]
 
 pub mod client;
