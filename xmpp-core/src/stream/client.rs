@@ -754,3 +754,78 @@ fn error_condition(e: &Element) -> Option<&str> {
         .find(|c| c.ns() == ns::STANZAS && c.name() != "text")
         .map(Element::name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::SequentialIds;
+
+    const HEADER: &[u8] = b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='verona.example' version='1.0'>";
+
+    fn drain(c: &mut ClientStream) -> (String, Vec<Event>) {
+        let (mut out, mut evs) = (Vec::new(), Vec::new());
+        while let Some(o) = c.poll_output() {
+            match o {
+                Output::Transmit(b) => out.extend_from_slice(&b),
+                Output::Event(e) => evs.push(e),
+                Output::Timeout(_) => break,
+            }
+        }
+        (String::from_utf8_lossy(&out).into_owned(), evs)
+    }
+
+    /// A client with `defer_bind`, authenticated with PLAIN and stopped
+    /// at the post-authentication features.
+    fn at_decision(now: Instant) -> ClientStream {
+        let jid = Jid::new("juliet@verona.example/balcony").unwrap();
+        let mut cfg = ClientConfig::new(jid, "pw", None);
+        cfg.tls_mode = TlsMode::Disabled;
+        cfg.mechanisms = vec![Mechanism::Plain];
+        cfg.defer_bind = true;
+        let mut c = ClientStream::new(cfg, Box::new(SequentialIds::new("c")), now);
+        c.handle_input(now, HEADER);
+        c.handle_input(now, b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+        c.handle_input(now, b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        drain(&mut c);
+        c.handle_input(now, HEADER);
+        c.handle_input(now, b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+        c
+    }
+
+    #[test]
+    fn deferred_bind_waits_for_the_decision() {
+        let now = Instant::now();
+        let mut c = at_decision(now);
+        let (out, evs) = drain(&mut c);
+        assert!(!out.contains("bind"), "{out}");
+        assert!(matches!(evs.last(), Some(Event::Features(_))));
+        assert!(c.send_nonza(now, &Element::new("resume", ns::SM)));
+        assert!(!c.send_serialized(now, b"<message/>"));
+        assert!(c.bind(now));
+        let (out, _) = drain(&mut c);
+        assert!(out.contains("urn:ietf:params:xml:ns:xmpp-bind"), "{out}");
+        assert!(!c.bind(now));
+        assert!(!c.resume_as(now, Jid::new("juliet@verona.example/x").unwrap()));
+    }
+
+    #[test]
+    fn stanzas_after_a_resumption_answer_are_read_once_resumed() {
+        let now = Instant::now();
+        let mut c = at_decision(now);
+        drain(&mut c);
+        // The answer and a retransmitted message arrive in one read.
+        c.handle_input(
+            now,
+            b"<resumed xmlns='urn:xmpp:sm:3' previd='p' h='0'/><message from='romeo@verona.example/a'><body>again</body></message>",
+        );
+        let (_, evs) = drain(&mut c);
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(&evs[0], Event::Nonza(e) if e.name() == "resumed"));
+        let jid = Jid::new("juliet@verona.example/balcony").unwrap();
+        assert!(c.resume_as(now, jid.clone()));
+        assert_eq!(c.jid(), Some(&jid));
+        let (_, evs) = drain(&mut c);
+        assert!(matches!(&evs[..], [Event::Stanza(m)] if m.name() == "message"));
+        assert!(c.send_serialized(now, b"<message/>"));
+    }
+}
