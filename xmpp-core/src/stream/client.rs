@@ -39,6 +39,12 @@ pub struct ClientConfig {
     pub close_timeout: Duration,
     /// The stream's language. Default `en`.
     pub lang: String,
+    /// Stop after the post-authentication features instead of binding a
+    /// resource at once: the engine emits [`Event::Features`] and waits
+    /// for [`ClientStream::bind`] or [`ClientStream::resume_as`] (used by
+    /// XEP-0198 resumption, which sends `<resume/>` instead of binding).
+    /// Default `false`.
+    pub defer_bind: bool,
 }
 
 impl ClientConfig {
@@ -65,6 +71,7 @@ impl ClientConfig {
             negotiation_timeout: Duration::from_secs(60),
             close_timeout: Duration::from_secs(5),
             lang: "en".to_owned(),
+            defer_bind: false,
         }
     }
 }
@@ -74,10 +81,25 @@ enum State {
     AwaitFeatures,
     AwaitProceed,
     Sasl(Box<sasl::ClientSession>, Mechanism),
-    AwaitBind { id: String, session: bool },
-    AwaitSession { id: String },
+    /// Authenticated, features seen, waiting for `bind` or `resume_as`
+    /// (only with `defer_bind`). `hold` stops frame processing after a
+    /// higher-layer element was delivered, until the decision is made, so
+    /// stanzas that follow a `<resumed/>` are read in the bound state.
+    AwaitBindDecision {
+        session: bool,
+        hold: bool,
+    },
+    AwaitBind {
+        id: String,
+        session: bool,
+    },
+    AwaitSession {
+        id: String,
+    },
     Bound,
-    Closing { deadline: Instant },
+    Closing {
+        deadline: Instant,
+    },
     Closed,
 }
 
@@ -236,9 +258,63 @@ impl ClientStream {
     }
 
     /// Sends a top-level element that is not a stanza (e.g. XEP-0198
-    /// `<r/>`). Allowed once bound.
+    /// `<r/>`, `<resume/>`). Allowed once authenticated and the
+    /// post-authentication stream is open, until the stream closes.
     pub fn send_nonza(&mut self, now: Instant, element: &Element) -> bool {
-        self.send_stanza(now, element)
+        self.outbox.timeout_reported = false;
+        if !matches!(
+            self.state,
+            State::Bound
+                | State::AwaitBindDecision { .. }
+                | State::AwaitBind { .. }
+                | State::AwaitSession { .. }
+        ) {
+            return false;
+        }
+        self.send(now, element);
+        true
+    }
+
+    /// Sends pre-serialized bytes of one stanza (for example a stanza
+    /// retransmitted after XEP-0198 resumption). The caller guarantees
+    /// they are one complete element valid in the `jabber:client`
+    /// context. Returns `false` (and sends nothing) unless bound.
+    pub fn send_serialized(&mut self, now: Instant, bytes: &[u8]) -> bool {
+        self.outbox.timeout_reported = false;
+        if !matches!(self.state, State::Bound) {
+            return false;
+        }
+        self.send_raw(now, bytes);
+        true
+    }
+
+    /// With [`ClientConfig::defer_bind`]: binds a resource now (after the
+    /// [`Event::Features`] the engine stopped at). Returns `false` in any
+    /// other state.
+    pub fn bind(&mut self, now: Instant) -> bool {
+        self.outbox.timeout_reported = false;
+        let State::AwaitBindDecision { session, .. } = self.state else {
+            return false;
+        };
+        self.start_bind(now, session);
+        self.process(now);
+        true
+    }
+
+    /// With [`ClientConfig::defer_bind`]: marks the stream as bound to
+    /// `jid` without a bind exchange, because a higher layer restored a
+    /// previous session (XEP-0198 `<resumed/>`). No [`Event::Bound`] is
+    /// emitted. Returns `false` in any other state.
+    pub fn resume_as(&mut self, now: Instant, jid: Jid) -> bool {
+        self.outbox.timeout_reported = false;
+        if !matches!(self.state, State::AwaitBindDecision { .. }) {
+            return false;
+        }
+        self.bound = Some(jid);
+        self.negotiation_deadline = None;
+        self.state = State::Bound;
+        self.process(now);
+        true
     }
 
     /// Closes the stream politely.
@@ -283,7 +359,10 @@ impl ClientStream {
 
     fn process(&mut self, now: Instant) {
         loop {
-            if matches!(self.state, State::Closed) {
+            if matches!(
+                self.state,
+                State::Closed | State::AwaitBindDecision { hold: true, .. }
+            ) {
                 return;
             }
             match self.transport.framer.next_frame() {
@@ -450,6 +529,13 @@ impl ClientStream {
             (State::Bound | State::Closing { .. }, ns::CLIENT, _) => {
                 self.fail(now, StreamError::new(Cond::UnsupportedStanzaType));
             }
+            (State::AwaitBindDecision { session, .. }, _, _) => {
+                self.state = State::AwaitBindDecision {
+                    session: *session,
+                    hold: true,
+                };
+                self.outbox.events.push_back(Event::Nonza(e));
+            }
             (
                 State::Bound
                 | State::Closing { .. }
@@ -559,20 +645,14 @@ impl ClientStream {
             let session_required = f
                 .get_child("session", ns::SESSION)
                 .is_some_and(|s| !s.has_child("optional", ns::SESSION));
-            let id = self.ids.next_id();
-            let mut bind = Element::new("bind", ns::BIND);
-            if let Some(r) = self.config.jid.resource() {
-                bind.append_child(Element::new("resource", ns::BIND).with_text(r));
+            if self.config.defer_bind {
+                self.state = State::AwaitBindDecision {
+                    session: session_required,
+                    hold: false,
+                };
+            } else {
+                self.start_bind(now, session_required);
             }
-            let iq = Element::new("iq", ns::CLIENT)
-                .with_attr("type", "set")
-                .with_attr("id", id.clone())
-                .with_child(bind);
-            self.send(now, &iq);
-            self.state = State::AwaitBind {
-                id,
-                session: session_required,
-            };
         } else {
             self.fail(
                 now,
@@ -580,6 +660,23 @@ impl ClientStream {
                     .with_text("the server offers no resource binding"),
             );
         }
+    }
+
+    fn start_bind(&mut self, now: Instant, session_required: bool) {
+        let id = self.ids.next_id();
+        let mut bind = Element::new("bind", ns::BIND);
+        if let Some(r) = self.config.jid.resource() {
+            bind.append_child(Element::new("resource", ns::BIND).with_text(r));
+        }
+        let iq = Element::new("iq", ns::CLIENT)
+            .with_attr("type", "set")
+            .with_attr("id", id.clone())
+            .with_child(bind);
+        self.send(now, &iq);
+        self.state = State::AwaitBind {
+            id,
+            session: session_required,
+        };
     }
 
     fn abort_sasl(&mut self, now: Instant, why: &str) {
@@ -658,4 +755,79 @@ fn error_condition(e: &Element) -> Option<&str> {
         .children()
         .find(|c| c.ns() == ns::STANZAS && c.name() != "text")
         .map(Element::name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::SequentialIds;
+
+    const HEADER: &[u8] = b"<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='verona.example' version='1.0'>";
+
+    fn drain(c: &mut ClientStream) -> (String, Vec<Event>) {
+        let (mut out, mut evs) = (Vec::new(), Vec::new());
+        while let Some(o) = c.poll_output() {
+            match o {
+                Output::Transmit(b) => out.extend_from_slice(&b),
+                Output::Event(e) => evs.push(e),
+                Output::Timeout(_) => break,
+            }
+        }
+        (String::from_utf8_lossy(&out).into_owned(), evs)
+    }
+
+    /// A client with `defer_bind`, authenticated with PLAIN and stopped
+    /// at the post-authentication features.
+    fn at_decision(now: Instant) -> ClientStream {
+        let jid = Jid::new("juliet@verona.example/balcony").unwrap();
+        let mut cfg = ClientConfig::new(jid, "pw", None);
+        cfg.tls_mode = TlsMode::Disabled;
+        cfg.mechanisms = vec![Mechanism::Plain];
+        cfg.defer_bind = true;
+        let mut c = ClientStream::new(cfg, Box::new(SequentialIds::new("c")), now);
+        c.handle_input(now, HEADER);
+        c.handle_input(now, b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+        c.handle_input(now, b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
+        drain(&mut c);
+        c.handle_input(now, HEADER);
+        c.handle_input(now, b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>");
+        c
+    }
+
+    #[test]
+    fn deferred_bind_waits_for_the_decision() {
+        let now = Instant::now();
+        let mut c = at_decision(now);
+        let (out, evs) = drain(&mut c);
+        assert!(!out.contains("bind"), "{out}");
+        assert!(matches!(evs.last(), Some(Event::Features(_))));
+        assert!(c.send_nonza(now, &Element::new("resume", ns::SM)));
+        assert!(!c.send_serialized(now, b"<message/>"));
+        assert!(c.bind(now));
+        let (out, _) = drain(&mut c);
+        assert!(out.contains("urn:ietf:params:xml:ns:xmpp-bind"), "{out}");
+        assert!(!c.bind(now));
+        assert!(!c.resume_as(now, Jid::new("juliet@verona.example/x").unwrap()));
+    }
+
+    #[test]
+    fn stanzas_after_a_resumption_answer_are_read_once_resumed() {
+        let now = Instant::now();
+        let mut c = at_decision(now);
+        drain(&mut c);
+        // The answer and a retransmitted message arrive in one read.
+        c.handle_input(
+            now,
+            b"<resumed xmlns='urn:xmpp:sm:3' previd='p' h='0'/><message from='romeo@verona.example/a'><body>again</body></message>",
+        );
+        let (_, evs) = drain(&mut c);
+        assert_eq!(evs.len(), 1);
+        assert!(matches!(&evs[0], Event::Nonza(e) if e.name() == "resumed"));
+        let jid = Jid::new("juliet@verona.example/balcony").unwrap();
+        assert!(c.resume_as(now, jid.clone()));
+        assert_eq!(c.jid(), Some(&jid));
+        let (_, evs) = drain(&mut c);
+        assert!(matches!(&evs[..], [Event::Stanza(m)] if m.name() == "message"));
+        assert!(c.send_serialized(now, b"<message/>"));
+    }
 }

@@ -578,6 +578,13 @@ impl ServerStream {
             (State::AwaitBind | State::Bound | State::Closing { .. }, _, _) => {
                 self.outbox.events.push_back(Event::Nonza(e));
             }
+            (State::Negotiating, ns::SM, _) => {
+                // XEP-0198 §3: stream management before authentication is
+                // an unexpected request, answered without ending the stream.
+                let failed = Element::new("failed", ns::SM)
+                    .with_child(Element::new("unexpected-request", ns::STANZAS));
+                self.send(&failed);
+            }
             (State::Negotiating, _, _) => self.fail(
                 now,
                 StreamError::new(Cond::UnsupportedStanzaType)
