@@ -4,16 +4,6 @@
 //! deliver come out as [`Delivery`] values. The hub owns no socket, timer
 //! or clock: every call takes a [`Now`]. Rosters, offline messages and
 //! authorization policies live in the stores the hub is built with.
-//!
-//! | rule | where |
-//! |---|---|
-//! | roster get/set/remove, pushes, versioning, groups, names (§2) | `roster_get`, `roster_set`, `roster_remove` |
-//! | subscription state machine, pre-approval, pending requests (§3) | `outbound_*`, `inbound_*` |
-//! | authorization policy, contact and watcher limits (REQUIREMENTS §1, §4) | [`presence_model::authz`] calls in `inbound_subscribe`, `check_im`, `can_see` |
-//! | initial, broadcast, directed and unavailable presence, probes, priority (§4) | `on_presence`, `broadcast`, [`Hub::session_ended`] |
-//! | message routing, forking with a sticky resource, offline storage (§8, XEP-0160, XEP-0203) | `on_message`, `store_offline` |
-//! | answers for the server itself: disco, ping, version (XEP-0030, -0199, -0092) | `server_iq` |
-//! | sessions per user | [`Hub::session_bound`] |
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Instant, SystemTime};
@@ -108,7 +98,8 @@ struct Account {
     sticky: HashMap<Jid, String>,
 }
 
-/// The hub. See the [module docs](self).
+/// The IM and presence hub: RFC 6121 server rules over the stores it is
+/// built with. See [`crate::im`] for the rules and where each lives.
 pub struct Hub<R, O, P> {
     config: HubConfig,
     rosters: R,
@@ -931,10 +922,10 @@ impl<R: RosterStore, O: OfflineStore, P: PolicyStore> Hub<R, O, P> {
             // §3.1.2
             "subscribe" => {
                 let item = roster.items.get(&contact);
-                if item.is_none() {
-                    if let Err((cond, ety)) = self.check_contact_add(&user, &roster, &contact) {
-                        return self.error_to(stanza, from, cond, ety, out);
-                    }
+                if item.is_none()
+                    && let Err((cond, ety)) = self.check_contact_add(&user, &roster, &contact)
+                {
+                    return self.error_to(stanza, from, cond, ety, out);
                 }
                 let item = roster.items.entry(contact.clone()).or_default();
                 if !item.subscription.has_to() && !item.ask {

@@ -15,6 +15,18 @@
 //!   in-memory implementations.
 //! - [`HubConfig`]: domain, limits and switches.
 //!
+//! Where each rule lives (private functions of the hub):
+//!
+//! | rule | where |
+//! |---|---|
+//! | roster get/set/remove, pushes, versioning, groups, names (§2) | `roster_get`, `roster_set`, `roster_remove` |
+//! | subscription state machine, pre-approval, pending requests (§3) | `outbound_*`, `inbound_*` |
+//! | authorization policy, contact and watcher limits (REQUIREMENTS §1, §4) | [`presence_model::authz`] calls in `inbound_subscribe`, `check_im`, `can_see` |
+//! | initial, broadcast, directed and unavailable presence, probes, priority (§4) | `on_presence`, `broadcast`, [`Hub::session_ended`] |
+//! | message routing, forking with a sticky resource, offline storage (§8, XEP-0160, XEP-0203) | `on_message`, `store_offline` |
+//! | answers for the server itself: disco, ping, version (XEP-0030, -0199, -0092) | `server_iq` |
+//! | sessions per user | `Hub::session_bound` |
+//!
 //! ```
 //! use std::time::{Instant, SystemTime};
 //! use presence_model::authz::InMemoryPolicyStore;
