@@ -28,8 +28,9 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("auth_success", self._on_auth)
         # Presence seen: (from full JID, type) in arrival order.
         self.presence_log = []
-        self.add_event_handler("presence_available", self._on_presence)
-        self.add_event_handler("presence_unavailable", self._on_presence)
+        # slixmpp names available presence events by <show/>.
+        for kind in ("available", "unavailable", "away", "chat", "dnd", "xa"):
+            self.add_event_handler(f"presence_{kind}", self._on_presence)
         self.register_plugin("xep_0203")
 
     def _on_auth(self, *_):

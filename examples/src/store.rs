@@ -320,8 +320,10 @@ mod tests {
         let dir = tempdir("reopen");
         let user = Jid::new("ann@isle.example").unwrap();
         let contact = Jid::new("ben@isle.example").unwrap();
-        let mut roster = Roster::default();
-        roster.ver = 7;
+        let mut roster = Roster {
+            ver: 7,
+            ..Roster::default()
+        };
         roster.items.insert(
             contact.clone(),
             RosterItem {
