@@ -1209,3 +1209,33 @@ fn active_client_is_the_last_one_that_spoke_within_the_window() {
         None
     );
 }
+
+#[test]
+fn directed_presence_memory_is_bounded() {
+    let mut h = hub_with(|c| c.roster.max_directed = 1);
+    online(&mut h, "ann@isle.example/a", 0);
+    online(&mut h, "ben@isle.example/b", 0);
+    online(&mut h, "cat@isle.example/c", 0);
+    let out = send(
+        &mut h,
+        "ann@isle.example/a",
+        pres(None, Some("ben@isle.example")),
+    );
+    assert_eq!(presences(&out, "ben@isle.example/b", None).len(), 1);
+    let out = send(
+        &mut h,
+        "ann@isle.example/a",
+        pres(None, Some("cat@isle.example")),
+    );
+    assert_eq!(
+        presences(&out, "cat@isle.example/c", None).len(),
+        1,
+        "still delivered"
+    );
+    let out = h.session_ended(now(), &j("ann@isle.example/a"));
+    assert_eq!(
+        presences(&out, "ben@isle.example/b", Some("unavailable")).len(),
+        1
+    );
+    assert!(presences(&out, "cat@isle.example/c", Some("unavailable")).is_empty());
+}

@@ -13,6 +13,7 @@
 //! | item name, group name | 255 bytes | product roster field limits |
 //! | groups per item | 32 | chosen: bounds peer input |
 //! | pending inbound requests per user | 500 | chosen: bounds peer input |
+//! | directed-presence recipients remembered per session | 1000 | chosen: bounds peer input |
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,11 @@ pub struct RosterLimits {
     /// Most pending inbound subscription requests kept per user; further
     /// requests are dropped. Default 500.
     pub max_pending_in: usize,
+    /// Most entities one session's directed presence is remembered for
+    /// (they get its unavailable presence at the end, RFC 6121 §4.6.3);
+    /// beyond it directed presence is still delivered but not remembered.
+    /// Default 1000.
+    pub max_directed: usize,
 }
 
 impl Default for RosterLimits {
@@ -41,6 +47,7 @@ impl Default for RosterLimits {
             max_group_len: 255,
             max_groups: 32,
             max_pending_in: 500,
+            max_directed: 1000,
         }
     }
 }

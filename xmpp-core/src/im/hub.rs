@@ -1431,10 +1431,11 @@ impl<R: RosterStore, O: OfflineStore, P: PolicyStore> Hub<R, O, P> {
             .ok()
             .and_then(|r| r.items.get(&to.bare()).map(|i| i.subscription.has_from()))
             .unwrap_or(false);
+        let max = self.config.roster.max_directed;
         if let Some(s) = self.session_mut(from) {
             if unavailable {
                 s.directed.remove(to);
-            } else if !subscriber && s.presence.is_some() {
+            } else if !subscriber && s.presence.is_some() && s.directed.len() < max {
                 s.directed.insert(to.clone());
             }
         }
