@@ -45,7 +45,10 @@ enum Tls {
     Disabled,
 }
 
-/// Example XMPP server built on the xmpp-core Sans-IO engine.
+/// Example XMPP server built on the xmpp-core Sans-IO engines: the
+/// stream engine and the RFC 6121 IM and presence hub (rosters,
+/// subscriptions under the authorization policy, presence, message
+/// routing, offline messages), persisted in --data-dir.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
