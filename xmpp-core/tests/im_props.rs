@@ -122,7 +122,7 @@ proptest! {
                     let rb = hub.roster_store().load(&bare(b)).unwrap();
                     let a_to = ra.items.get(&bare(b)).is_some_and(|i| i.subscription.has_to());
                     let b_from = rb.items.get(&bare(a)).is_some_and(|i| i.subscription.has_from());
-                    prop_assert_eq!(a_to, b_from, "{} to {} vs {} from", USERS[a], USERS[b], USERS[b]);
+                    prop_assert_eq!(a_to, b_from, "{} 'to' {} disagrees with {} 'from'", bare(a), bare(b), bare(b));
                     // A user with 'to' no longer asks.
                     prop_assert!(!ra.items.get(&bare(b)).is_some_and(|i| i.ask && i.subscription.has_to()));
                 }
