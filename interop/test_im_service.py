@@ -139,3 +139,27 @@ def test_restart_keeps_rosters_and_offline_messages(xmpp_server):
     asyncio.run(before())
     xmpp_server.restart()
     asyncio.run(after())
+
+
+def test_sessions_per_user_are_limited(tmp_path):
+    from conftest import XmppServer
+
+    server = XmppServer(tmp_path, ["--max-sessions", "1"])
+    try:
+
+        async def scenario():
+            first = await login(ALICE, "one", server)
+            second = Client("alice@localhost/two", ALICE[1], server)
+            with pytest.raises(AssertionError):
+                await second.online(timeout=5)
+            second.disconnect()
+            # Other users and the first session are unaffected.
+            bob = await login(BOB, "phone", server)
+            bob.send_message(mto="alice@localhost/one", mbody="still here", mtype="chat")
+            assert (await first.next_message())["body"] == "still here"
+            await first.offline()
+            await bob.offline()
+
+        asyncio.run(scenario())
+    finally:
+        server.stop()
