@@ -1239,3 +1239,25 @@ fn directed_presence_memory_is_bounded() {
     );
     assert!(presences(&out, "cat@isle.example/c", Some("unavailable")).is_empty());
 }
+
+#[test]
+fn a_message_to_ones_own_bare_jid_reaches_every_resource() {
+    let mut h = hub();
+    online(&mut h, "ann@isle.example/a", 0);
+    online(&mut h, "ann@isle.example/b", 0);
+    for _ in 0..2 {
+        let out = send(
+            &mut h,
+            "ann@isle.example/a",
+            msg("ann@isle.example", "chat", "note"),
+        );
+        let got: BTreeSet<_> = out.iter().map(|d| d.to.to_string()).collect();
+        assert_eq!(
+            got,
+            BTreeSet::from([
+                "ann@isle.example/a".to_owned(),
+                "ann@isle.example/b".to_owned()
+            ])
+        );
+    }
+}

@@ -1494,7 +1494,7 @@ impl<R: RosterStore, O: OfflineStore, P: PolicyStore> Hub<R, O, P> {
         }
         let conversational = matches!(ty.as_str(), "chat" | "normal");
         if let (Some(acct), Some(res)) = (self.online.get_mut(&from.bare()), from.resource()) {
-            if conversational {
+            if conversational && target != from.bare() {
                 // The resource that writes becomes the sticky one.
                 acct.sticky.insert(target.clone(), res.to_owned());
             }
