@@ -35,6 +35,9 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> N
 
 
 class XmppServer:
+    """The example server on free ports, with its data directory under
+    `tmp` so that `restart()` brings it back with the same state."""
+
     def __init__(self, tmp: Path, extra_args=()):
         binary = BIN_DIR / "xmpp-server"
         if not binary.exists():
@@ -43,7 +46,8 @@ class XmppServer:
         self.direct_port = free_port()
         self.domain = "localhost"
         self.cert = tmp / "cert.pem"
-        self.log = open(tmp / "server.log", "wb")
+        self.tmp = tmp
+        self.data_dir = tmp / "data"
         self.args = [
             str(binary),
             "--listen", f"127.0.0.1:{self.port}",
@@ -53,11 +57,22 @@ class XmppServer:
             "--user", "bob:builder",
             "--user", "carol:c4r0l",
             "--write-cert", str(self.cert),
+            "--data-dir", str(self.data_dir),
             *extra_args,
         ]
+        self.start()
+
+    def start(self):
+        self.log = open(self.tmp / "server.log", "ab")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.proc)
         wait_for_port(self.direct_port, self.proc)
+
+    def restart(self):
+        """Stops the process and starts a new one on the same ports and
+        data directory."""
+        self.stop()
+        self.start()
 
     def stop(self):
         self.proc.terminate()
@@ -75,3 +90,12 @@ def xmpp_server(tmp_path):
     server.stop()
     if server.proc.returncode not in (0, -15):
         print((tmp_path / "server.log").read_text(errors="replace"))
+
+
+@pytest.fixture
+def xmpp_server_manual_authz(tmp_path):
+    """The server with auto-authorization off: subscription requests go to
+    the contact's client."""
+    server = XmppServer(tmp_path, ["--no-auto-authorize"])
+    yield server
+    server.stop()

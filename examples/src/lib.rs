@@ -1,9 +1,12 @@
 //! Shared pieces of the example servers: random identifiers, TLS setup
-//! (loaded or generated certificates) and an in-memory user store.
+//! (loaded or generated certificates), an in-memory user store and the
+//! disk store that keeps the IM hub's rosters, offline messages and
+//! policies.
 //!
 //! Only the examples know a runtime; everything protocol-related lives
 //! in the engine crates.
 
 pub mod ids;
+pub mod store;
 pub mod tls;
 pub mod users;

@@ -6,9 +6,12 @@
 //! - [`stanza`]: typed message, presence and iq views, stanza errors.
 //! - [`stream`]: stream negotiation engines for client and server.
 //! - [`stream_error`]: stream error conditions (RFC 6120 §4.9).
+//! - [`im`]: the IM and presence hub (RFC 6121): rosters, subscriptions,
+//!   presence, message routing and offline storage, as a Sans-IO engine.
 //! - [`ns`]: namespace names.
 #![deny(missing_docs)]
 
+pub mod im;
 pub mod jid;
 pub mod ns;
 pub mod sasl;

@@ -1,27 +1,37 @@
-//! Example XMPP server: the `xmpp-core` stream engine on tokio sockets.
+//! Example XMPP server: the `xmpp-core` stream engine and IM hub on tokio
+//! sockets.
 //!
 //! Registered users (from `--user name:password` flags or a users file)
 //! log in over STARTTLS (the default) or direct TLS with SCRAM or PLAIN,
-//! bind resources, and exchange messages. Start it with no arguments for
-//! a working server on 127.0.0.1:5222 for the domain `localhost`, with a
-//! generated self-signed certificate and demo users alice and bob.
+//! bind resources, and get the RFC 6121 IM and presence service of
+//! `xmpp_core::im::Hub`: rosters, subscriptions under the authorization
+//! policy, presence, message routing with forking and a sticky resource,
+//! and offline messages. Rosters, pending subscription requests, offline
+//! messages and policies are kept in `--data-dir` and survive a restart.
+//! Start it with no arguments for a working server on 127.0.0.1:5222 for
+//! the domain `localhost`, with a generated self-signed certificate and
+//! demo users alice and bob.
+//!
+//! This file only moves bytes and stanzas: every IM rule is in the hub.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use clap::{Parser, ValueEnum};
 use examples::ids::RandomIds;
+use examples::store::{DiskDb, DiskOffline, DiskPolicies, DiskRosters};
 use examples::users::Users;
+use presence_model::authz::Limit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use xmpp_core::im::{Delivery, Hub, HubConfig, Now};
 use xmpp_core::jid::Jid;
-use xmpp_core::ns;
-use xmpp_core::stream::{Event, IdSource, Output, ServerConfig, ServerStream, TlsMode};
+use xmpp_core::stream::{BindError, Event, IdSource, Output, ServerConfig, ServerStream, TlsMode};
 use xmpp_core::xml::Element;
 use xmpp_core::{StreamError, StreamErrorCondition};
 
@@ -35,7 +45,10 @@ enum Tls {
     Disabled,
 }
 
-/// Example XMPP server built on the xmpp-core Sans-IO engine.
+/// Example XMPP server built on the xmpp-core Sans-IO engines: the
+/// stream engine and the RFC 6121 IM and presence hub (rosters,
+/// subscriptions under the authorization policy, presence, message
+/// routing, offline messages), persisted in --data-dir.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -73,6 +86,36 @@ struct Args {
     /// Allow PLAIN on connections without TLS (only with --tls disabled).
     #[arg(long)]
     allow_plain_without_tls: bool,
+    /// Directory of the database (imp.redb) holding rosters, pending
+    /// subscription requests, offline messages and authorization
+    /// policies. Created if missing; reuse it to keep them across
+    /// restarts.
+    #[arg(long, default_value = "./data")]
+    data_dir: PathBuf,
+    /// "Maximum Contact List Size" per user; 0 means no limit.
+    #[arg(long, default_value_t = 200)]
+    max_contacts: u32,
+    /// "Maximum Watchers": how many users may subscribe to one user; 0
+    /// means no limit.
+    #[arg(long, default_value_t = 200)]
+    max_watchers: u32,
+    /// Turn off auto-authorization of local subscriptions: requests go
+    /// to the user's client for approval.
+    #[arg(long)]
+    no_auto_authorize: bool,
+    /// Offline messages kept per user; 0 means no limit.
+    #[arg(long, default_value_t = 100)]
+    offline_per_user: u32,
+    /// Offline messages kept on this node in all; 0 means no limit.
+    #[arg(long, default_value_t = 30_000)]
+    offline_per_node: u32,
+    /// "Suppress Offline Instant Messaging": refuse messages for users
+    /// with no available resource instead of storing them.
+    #[arg(long)]
+    suppress_offline: bool,
+    /// Most simultaneous sessions per user; 0 means no limit.
+    #[arg(long, default_value_t = 10)]
+    max_sessions: u32,
 }
 
 enum ToSession {
@@ -80,19 +123,18 @@ enum ToSession {
     Kick(StreamError),
 }
 
-struct Session {
-    tx: mpsc::Sender<ToSession>,
-    /// Priority of the last available presence; `None` before initial
-    /// presence.
-    priority: Option<i8>,
-}
+type ServerHub = Hub<DiskRosters, DiskOffline, DiskPolicies>;
 
 struct Server {
-    domain: String,
     config: ServerConfig,
     direct_config: ServerConfig,
-    sessions: Mutex<HashMap<Jid, Session>>,
-    users: Arc<Users>,
+    /// Where to reach each bound session.
+    sessions: Mutex<HashMap<Jid, mpsc::Sender<ToSession>>>,
+    hub: Mutex<ServerHub>,
+}
+
+fn now() -> Now {
+    Now::new(Instant::now(), SystemTime::now())
 }
 
 #[tokio::main]
@@ -150,22 +192,41 @@ async fn run(args: Args) -> Result<(), String> {
     let mut direct_config = config.clone();
     direct_config.tls_mode = TlsMode::Direct;
 
+    let db = DiskDb::open(&args.data_dir)?;
+    let mut hub_config = HubConfig::new(domain.clone());
+    hub_config.authz.max_contacts = Limit::from_zero_unlimited(args.max_contacts);
+    hub_config.authz.max_watchers = Limit::from_zero_unlimited(args.max_watchers);
+    hub_config.authz.auto_authorize = !args.no_auto_authorize;
+    hub_config.offline.per_user = Limit::from_zero_unlimited(args.offline_per_user);
+    hub_config.offline.per_node = Limit::from_zero_unlimited(args.offline_per_node);
+    hub_config.offline.suppress = args.suppress_offline;
+    hub_config.max_sessions_per_user = Limit::from_zero_unlimited(args.max_sessions);
+    hub_config.software_name = "imp xmpp-server".to_owned();
+    let known = users.clone();
+    let hub = Hub::new(
+        hub_config,
+        db.rosters(),
+        db.offline(),
+        db.policies(),
+        move |j: &Jid| j.local().is_some_and(|l| known.exists(l)),
+    );
+
     let server = Arc::new(Server {
-        domain: domain.clone(),
         config,
         direct_config,
         sessions: Mutex::new(HashMap::new()),
-        users: users.clone(),
+        hub: Mutex::new(hub),
     });
 
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("listen on {}: {e}", args.listen))?;
     eprintln!(
-        "xmpp-server: domain {domain}, {} account(s), listening on {} (TLS {:?})",
+        "xmpp-server: domain {domain}, {} account(s), listening on {} (TLS {:?}), data in {}",
         users.len(),
         args.listen,
-        args.tls
+        args.tls,
+        args.data_dir.display()
     );
     if let Some(addr) = args.listen_direct_tls {
         let direct = TcpListener::bind(addr)
@@ -243,11 +304,45 @@ async fn connection(sock: TcpStream, server: Arc<Server>, direct: bool) {
         }
     }
     let _ = wr.shutdown().await;
-    if let Some(jid) = me
-        && let Ok(mut sessions) = server.sessions.lock()
-        && sessions.get(&jid).is_some_and(|s| s.tx.same_channel(&tx))
-    {
-        sessions.remove(&jid);
+    if let Some(jid) = me {
+        end_session(&server, &jid, Some(&tx));
+    }
+}
+
+/// Forgets a session (only if it is still the one reached through `tx`,
+/// when given) and delivers what the hub says follows from its end.
+fn end_session(server: &Server, jid: &Jid, tx: Option<&mpsc::Sender<ToSession>>) {
+    let removed = match server.sessions.lock() {
+        Ok(mut sessions) => {
+            let ours = sessions
+                .get(jid)
+                .is_some_and(|s| tx.is_none_or(|tx| s.same_channel(tx)));
+            ours && sessions.remove(jid).is_some()
+        }
+        Err(_) => false,
+    };
+    if removed {
+        let out = match server.hub.lock() {
+            Ok(mut hub) => hub.session_ended(now(), jid),
+            Err(_) => Vec::new(),
+        };
+        dispatch(server, out);
+    }
+}
+
+/// Hands each delivery to its session. Remote deliveries cannot occur:
+/// this server configures no remote route.
+fn dispatch(server: &Server, out: Vec<Delivery>) {
+    if out.is_empty() {
+        return;
+    }
+    let Ok(sessions) = server.sessions.lock() else {
+        return;
+    };
+    for d in out {
+        if let Some(tx) = sessions.get(&d.to) {
+            let _ = tx.try_send(ToSession::Stanza(d.stanza));
+        }
     }
 }
 
@@ -270,214 +365,42 @@ fn on_event(
             };
             // RFC 6120 §7.7.2.2: the new session takes the resource over;
             // the old one is closed with <conflict/>.
-            if let Ok(mut sessions) = server.sessions.lock()
-                && let Some(old) = sessions.remove(&full)
-            {
-                let _ = old.tx.try_send(ToSession::Kick(
+            let old = server
+                .sessions
+                .lock()
+                .ok()
+                .and_then(|s| s.get(&full).cloned());
+            if let Some(old) = old {
+                let _ = old.try_send(ToSession::Kick(
                     StreamError::new(StreamErrorCondition::Conflict)
                         .with_text("replaced by a new session"),
                 ));
+                end_session(server, &full, Some(&old));
             }
-            engine.complete_bind(Instant::now(), Ok(resource));
-        }
-        Event::Bound { jid } => {
-            if let Ok(mut sessions) = server.sessions.lock() {
-                sessions.insert(
-                    jid.clone(),
-                    Session {
-                        tx: tx.clone(),
-                        priority: None,
-                    },
-                );
+            let bound = match server.hub.lock() {
+                Ok(mut hub) => hub.session_bound(now(), &full).is_ok(),
+                Err(_) => false,
+            };
+            if bound {
+                if let Ok(mut sessions) = server.sessions.lock() {
+                    sessions.insert(full.clone(), tx.clone());
+                }
+                *me = Some(full);
+                engine.complete_bind(Instant::now(), Ok(resource));
+            } else {
+                // RFC 6120 §7.6.2.1: too many sessions for this account.
+                engine.complete_bind(Instant::now(), Err(BindError::ResourceConstraint));
             }
-            *me = Some(jid);
         }
         Event::Stanza(stanza) => {
             if let Some(from) = me.clone() {
-                route(server, engine, &from, stanza);
+                let out = match server.hub.lock() {
+                    Ok(mut hub) => hub.handle_stanza(now(), &from, stanza),
+                    Err(_) => Vec::new(),
+                };
+                dispatch(server, out);
             }
         }
         _ => {}
     }
-}
-
-fn route(server: &Server, engine: &mut ServerStream, from: &Jid, stanza: Element) {
-    let to = match stanza.attr("to").map(Jid::new) {
-        None => None,
-        Some(Ok(j)) => Some(j),
-        Some(Err(_)) => {
-            return reply_error(engine, &stanza, "jid-malformed", "modify");
-        }
-    };
-    let kind = stanza.name().to_owned();
-    if kind == "presence" {
-        note_presence(server, from, &stanza);
-    }
-    let Some(to) = to.filter(|t| t.domain() != server.domain || t.local().is_some()) else {
-        return handle_for_server(server, engine, from, &stanza);
-    };
-    if to.domain() != server.domain {
-        return reply_error(engine, &stanza, "remote-server-not-found", "cancel");
-    }
-    let Ok(sessions) = server.sessions.lock() else {
-        return;
-    };
-    let targets: Vec<mpsc::Sender<ToSession>> = if to.is_full() {
-        match sessions.get(&to) {
-            Some(s) => vec![s.tx.clone()],
-            // RFC 6121 §8.5.3.2.1: a message to an unavailable resource is
-            // handled as if sent to the bare JID.
-            None if kind == "message" => bare_targets(&sessions, &to.bare()),
-            None => Vec::new(),
-        }
-    } else {
-        bare_targets(&sessions, &to)
-    };
-    drop(sessions);
-    if targets.is_empty() {
-        if kind == "presence" {
-            return;
-        }
-        let known = to.local().is_some_and(|l| server.users.exists(l));
-        let cond = if known {
-            "service-unavailable"
-        } else {
-            "item-not-found"
-        };
-        return reply_error(engine, &stanza, cond, "cancel");
-    }
-    for t in targets {
-        if t.try_send(ToSession::Stanza(stanza.clone())).is_err() {
-            reply_error(engine, &stanza, "resource-constraint", "wait");
-        }
-    }
-}
-
-fn bare_targets(sessions: &HashMap<Jid, Session>, bare: &Jid) -> Vec<mpsc::Sender<ToSession>> {
-    let all: Vec<&Session> = sessions
-        .iter()
-        .filter(|(j, _)| j.bare() == *bare)
-        .map(|(_, s)| s)
-        .collect();
-    // Non-negative priority resources first (RFC 6121 §8.5.2.1.1); when
-    // none announced presence yet, every bound resource gets it.
-    let preferred: Vec<_> = all
-        .iter()
-        .filter(|s| s.priority.is_some_and(|p| p >= 0))
-        .map(|s| s.tx.clone())
-        .collect();
-    if preferred.is_empty() {
-        all.iter()
-            .filter(|s| s.priority.is_none())
-            .map(|s| s.tx.clone())
-            .collect()
-    } else {
-        preferred
-    }
-}
-
-fn note_presence(server: &Server, from: &Jid, p: &Element) {
-    if p.attr("to").is_some() {
-        return;
-    }
-    let ty = p.attr("type");
-    let priority = match ty {
-        None => p
-            .get_child("priority", ns::CLIENT)
-            .and_then(|e| e.text().trim().parse::<i8>().ok())
-            .or(Some(0)),
-        Some("unavailable") => Some(-1),
-        _ => return,
-    };
-    if let Ok(mut sessions) = server.sessions.lock()
-        && let Some(s) = sessions.get_mut(from)
-    {
-        s.priority = priority;
-    }
-}
-
-fn handle_for_server(server: &Server, engine: &mut ServerStream, from: &Jid, stanza: &Element) {
-    if stanza.name() != "iq" {
-        return;
-    }
-    let ty = stanza.attr("type").unwrap_or("");
-    if ty == "result" || ty == "error" {
-        return;
-    }
-    let id = stanza.attr("id").unwrap_or("").to_owned();
-    let payload = stanza.children().next();
-    let result = |child: Option<Element>| {
-        let mut iq = Element::new("iq", ns::CLIENT)
-            .with_attr("type", "result")
-            .with_attr("id", id.clone())
-            .with_attr("to", from.as_str());
-        if stanza.attr("to").is_some() {
-            iq.set_attr("from", server.domain.clone());
-        }
-        if let Some(c) = child {
-            iq.append_child(c);
-        }
-        iq
-    };
-    let answer = match (ty, payload.map(|p| (p.ns(), p.name()))) {
-        ("get", Some((ns::PING, "ping"))) => Some(result(None)),
-        ("get", Some((ns::ROSTER, "query"))) => {
-            Some(result(Some(Element::new("query", ns::ROSTER))))
-        }
-        ("get", Some((ns::DISCO_INFO, "query"))) => Some(result(Some(
-            Element::new("query", ns::DISCO_INFO)
-                .with_child(
-                    Element::new("identity", ns::DISCO_INFO)
-                        .with_attr("category", "server")
-                        .with_attr("type", "im")
-                        .with_attr("name", "imp example server"),
-                )
-                .with_child(
-                    Element::new("feature", ns::DISCO_INFO).with_attr("var", ns::DISCO_INFO),
-                )
-                .with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", ns::PING))
-                .with_child(Element::new("feature", ns::DISCO_INFO).with_attr("var", ns::VERSION)),
-        ))),
-        ("get", Some((ns::DISCO_ITEMS, "query"))) => {
-            Some(result(Some(Element::new("query", ns::DISCO_ITEMS))))
-        }
-        ("get", Some((ns::VERSION, "query"))) => Some(result(Some(
-            Element::new("query", ns::VERSION)
-                .with_child(Element::new("name", ns::VERSION).with_text("imp xmpp-server"))
-                .with_child(
-                    Element::new("version", ns::VERSION).with_text(env!("CARGO_PKG_VERSION")),
-                ),
-        ))),
-        _ => None,
-    };
-    match answer {
-        Some(a) => {
-            engine.send_stanza(&a);
-        }
-        None => reply_error(engine, stanza, "service-unavailable", "cancel"),
-    }
-}
-
-/// Sends the sender an error reply (RFC 6120 §8.3.1); never answers an
-/// error with an error.
-fn reply_error(engine: &mut ServerStream, stanza: &Element, cond: &str, ty: &str) {
-    if stanza.attr("type") == Some("error") {
-        return;
-    }
-    let mut reply = Element::new(stanza.name(), ns::CLIENT).with_attr("type", "error");
-    if let Some(id) = stanza.attr("id") {
-        reply.set_attr("id", id);
-    }
-    if let Some(to) = stanza.attr("to") {
-        reply.set_attr("from", to);
-    }
-    if let Some(from) = stanza.attr("from") {
-        reply.set_attr("to", from);
-    }
-    reply.append_child(
-        Element::new("error", ns::CLIENT)
-            .with_attr("type", ty)
-            .with_child(Element::new(cond, ns::STANZAS)),
-    );
-    engine.send_stanza(&reply);
 }
