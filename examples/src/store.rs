@@ -21,6 +21,8 @@ use xmpp_core::xml::{Element, Limits, NsContext, parse_element, to_bytes};
 const ROSTERS: TableDefinition<'_, &str, &str> = TableDefinition::new("rosters");
 const OFFLINE: TableDefinition<'_, (&str, u64), &str> = TableDefinition::new("offline");
 const POLICIES: TableDefinition<'_, &str, &str> = TableDefinition::new("policies");
+const MUC_ROOMS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("muc_rooms");
+const MUC_ARCHIVE: TableDefinition<'_, (&str, u64), &[u8]> = TableDefinition::new("muc_archive");
 
 /// The namespace of the stored roster document (private to this store).
 const STORE_NS: &str = "urn:imp:example:store";
@@ -44,6 +46,8 @@ impl DiskDb {
             txn.open_table(ROSTERS).map_err(|e| e.to_string())?;
             txn.open_table(OFFLINE).map_err(|e| e.to_string())?;
             txn.open_table(POLICIES).map_err(|e| e.to_string())?;
+            txn.open_table(MUC_ROOMS).map_err(|e| e.to_string())?;
+            txn.open_table(MUC_ARCHIVE).map_err(|e| e.to_string())?;
         }
         txn.commit().map_err(|e| e.to_string())?;
         Ok(Self(Arc::new(db)))
@@ -57,6 +61,11 @@ impl DiskDb {
     /// The offline message store over this database.
     pub fn offline(&self) -> DiskOffline {
         DiskOffline(self.0.clone())
+    }
+
+    /// The MUC room store (persistent rooms and their archives).
+    pub fn rooms(&self) -> DiskRooms {
+        DiskRooms(self.0.clone())
     }
 
     /// The policy store over this database.
@@ -298,6 +307,85 @@ impl PolicyStore for DiskPolicies {
         let old = self.get(user)?;
         put_text(&self.0, POLICIES, &user.to_string(), None)?;
         Ok(old)
+    }
+}
+
+fn muc_err(e: impl std::fmt::Display) -> muc::StoreError {
+    muc::StoreError::Backend(e.to_string())
+}
+
+/// Persistent MUC rooms in `muc_rooms` (one record per room) and their
+/// archives in `muc_archive`, keyed by (room, sequence).
+pub struct DiskRooms(Arc<Database>);
+
+impl muc::RoomStore for DiskRooms {
+    fn load_rooms(&self) -> Result<Vec<muc::StoredRoom>, muc::StoreError> {
+        let txn = self.0.begin_read().map_err(muc_err)?;
+        let t = txn.open_table(MUC_ROOMS).map_err(muc_err)?;
+        let mut out = Vec::new();
+        for row in t.iter().map_err(muc_err)? {
+            let (_, v) = row.map_err(muc_err)?;
+            out.push(muc::StoredRoom::from_bytes(v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn save_room(&mut self, room: &muc::StoredRoom) -> Result<(), muc::StoreError> {
+        let bytes = room.to_bytes();
+        let txn = self.0.begin_write().map_err(muc_err)?;
+        {
+            let mut t = txn.open_table(MUC_ROOMS).map_err(muc_err)?;
+            t.insert(room.jid.as_str(), &bytes[..]).map_err(muc_err)?;
+        }
+        txn.commit().map_err(muc_err)
+    }
+
+    fn delete_room(&mut self, room: &Jid) -> Result<(), muc::StoreError> {
+        let txn = self.0.begin_write().map_err(muc_err)?;
+        {
+            let mut t = txn.open_table(MUC_ROOMS).map_err(muc_err)?;
+            t.remove(room.as_str()).map_err(muc_err)?;
+            let mut a = txn.open_table(MUC_ARCHIVE).map_err(muc_err)?;
+            let keys: Vec<u64> = a
+                .range((room.as_str(), 0)..=(room.as_str(), u64::MAX))
+                .map_err(muc_err)?
+                .map(|r| r.map(|(k, _)| k.value().1))
+                .collect::<Result<_, _>>()
+                .map_err(muc_err)?;
+            for k in keys {
+                a.remove((room.as_str(), k)).map_err(muc_err)?;
+            }
+        }
+        txn.commit().map_err(muc_err)
+    }
+
+    fn append_message(
+        &mut self,
+        room: &Jid,
+        msg: &muc::ArchivedMessage,
+    ) -> Result<(), muc::StoreError> {
+        let bytes = msg.to_bytes();
+        let txn = self.0.begin_write().map_err(muc_err)?;
+        {
+            let mut a = txn.open_table(MUC_ARCHIVE).map_err(muc_err)?;
+            a.insert((room.as_str(), msg.seq), &bytes[..])
+                .map_err(muc_err)?;
+        }
+        txn.commit().map_err(muc_err)
+    }
+
+    fn load_archive(&self, room: &Jid) -> Result<Vec<muc::ArchivedMessage>, muc::StoreError> {
+        let txn = self.0.begin_read().map_err(muc_err)?;
+        let a = txn.open_table(MUC_ARCHIVE).map_err(muc_err)?;
+        let mut out = Vec::new();
+        for row in a
+            .range((room.as_str(), 0)..=(room.as_str(), u64::MAX))
+            .map_err(muc_err)?
+        {
+            let (_, v) = row.map_err(muc_err)?;
+            out.push(muc::ArchivedMessage::from_bytes(v.value())?);
+        }
+        Ok(out)
     }
 }
 

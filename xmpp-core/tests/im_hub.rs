@@ -1089,7 +1089,7 @@ fn unknown_users_and_remote_domains() {
 
 #[test]
 fn server_answers_disco_ping_version_and_refuses_the_rest() {
-    let mut h = hub();
+    let mut h = hub_with(|c| c.disco_items = vec!["conference.isle.example".to_owned()]);
     let a = "ann@isle.example/a";
     h.session_bound(now(), &j(a)).unwrap();
     let out = send(
@@ -1112,6 +1112,13 @@ fn server_answers_disco_ping_version_and_refuses_the_rest() {
         iq("get", "2", None, Element::new("query", ns::DISCO_ITEMS)),
     );
     assert_eq!(to(&out, a)[0].attr("type"), Some("result"));
+    let items: Vec<_> = to(&out, a)[0]
+        .get_child("query", ns::DISCO_ITEMS)
+        .unwrap()
+        .children()
+        .filter_map(|i| i.attr("jid"))
+        .collect();
+    assert_eq!(items, ["conference.isle.example"]);
     let out = send(
         &mut h,
         a,
@@ -1260,4 +1267,37 @@ fn a_message_to_ones_own_bare_jid_reaches_every_resource() {
             ])
         );
     }
+}
+
+#[test]
+fn messages_handed_back_by_stream_management_go_to_offline_storage() {
+    let mut h = hub_with(|c| c.offline.per_user = Limit::Max(1));
+    online(&mut h, "ann@isle.example/a", 0);
+    let m = msg("ben@isle.example/gone", "chat", "kept").with_attr("from", "ann@isle.example/a");
+    assert!(
+        h.store_offline_message(now(), &j("ben@isle.example/gone"), m.clone())
+            .is_empty()
+    );
+    // Over the per-user limit: the sender gets an error, nothing is lost silently.
+    let out = h.store_offline_message(now(), &j("ben@isle.example/gone"), m);
+    assert_eq!(
+        error_cond(to(&out, "ann@isle.example/a")[0]).as_deref(),
+        Some("service-unavailable")
+    );
+    // Only messages are kept.
+    let p = pres(None, Some("ben@isle.example")).with_attr("from", "ann@isle.example/a");
+    assert!(
+        h.store_offline_message(now(), &j("ben@isle.example"), p)
+            .is_empty()
+    );
+    let out = online(&mut h, "ben@isle.example/b", 0);
+    let msgs: Vec<_> = to(&out, "ben@isle.example/b")
+        .into_iter()
+        .filter(|e| e.name() == "message")
+        .collect();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(
+        msgs[0].get_child("body", ns::CLIENT).unwrap().text(),
+        "kept"
+    );
 }

@@ -21,9 +21,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
+use bytes::Bytes;
 use clap::{Parser, ValueEnum};
 use examples::ids::RandomIds;
-use examples::store::{DiskDb, DiskOffline, DiskPolicies, DiskRosters};
+use examples::store::{DiskDb, DiskOffline, DiskPolicies, DiskRooms, DiskRosters};
 use examples::users::Users;
 use presence_model::authz::Limit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,9 +32,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use xmpp_core::im::{Delivery, Hub, HubConfig, Now};
 use xmpp_core::jid::Jid;
+use xmpp_core::ns;
 use xmpp_core::stream::{BindError, Event, IdSource, Output, ServerConfig, ServerStream, TlsMode};
-use xmpp_core::xml::Element;
+use xmpp_core::xml::to_bytes;
 use xmpp_core::{StreamError, StreamErrorCondition};
+use xmpp_sm::{Disposition, Registry, RegistryEvent, SendError, SmStream};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Tls {
@@ -119,7 +122,8 @@ struct Args {
 }
 
 enum ToSession {
-    Stanza(Element),
+    /// A stanza serialized for the `jabber:client` namespace.
+    Stanza(Bytes),
     Kick(StreamError),
 }
 
@@ -128,9 +132,20 @@ type ServerHub = Hub<DiskRosters, DiskOffline, DiskPolicies>;
 struct Server {
     config: ServerConfig,
     direct_config: ServerConfig,
-    /// Where to reach each bound session.
+    /// Where to reach each bound session with a live connection.
     sessions: Mutex<HashMap<Jid, mpsc::Sender<ToSession>>>,
     hub: Mutex<ServerHub>,
+    /// The XEP-0045 service on `conference.<domain>`.
+    muc: Mutex<muc::MucService<DiskRooms>>,
+    muc_domain: String,
+    /// XEP-0198 resumption registry.
+    sm: Mutex<Registry>,
+}
+
+/// Locks a mutex; a poisoned lock (a panic elsewhere) is still usable
+/// for this example's plain maps.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn now() -> Now {
@@ -191,6 +206,7 @@ async fn run(args: Args) -> Result<(), String> {
     config.allow_plain_without_tls = args.allow_plain_without_tls;
     let mut direct_config = config.clone();
     direct_config.tls_mode = TlsMode::Direct;
+    let mut config = config;
 
     let db = DiskDb::open(&args.data_dir)?;
     let mut hub_config = HubConfig::new(domain.clone());
@@ -202,6 +218,8 @@ async fn run(args: Args) -> Result<(), String> {
     hub_config.offline.suppress = args.suppress_offline;
     hub_config.max_sessions_per_user = Limit::from_zero_unlimited(args.max_sessions);
     hub_config.software_name = "imp xmpp-server".to_owned();
+    let muc_domain = format!("conference.{domain}");
+    hub_config.disco_items = vec![muc_domain.clone()];
     let known = users.clone();
     let hub = Hub::new(
         hub_config,
@@ -211,12 +229,31 @@ async fn run(args: Args) -> Result<(), String> {
         move |j: &Jid| j.local().is_some_and(|l| known.exists(l)),
     );
 
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+    let muc_config = muc::ServiceConfig {
+        occupant_id_secret: secret.to_vec(),
+        ..muc::ServiceConfig::default()
+    };
+    let muc_jid = Jid::new(&muc_domain).map_err(|e| format!("{muc_domain}: {e}"))?;
+    let muc = muc::MucService::new(muc_jid, muc_config, db.rooms())
+        .map_err(|e| format!("loading rooms: {e}"))?;
+
+    let sm_config = xmpp_sm::ServerConfig::default();
+    config.post_auth_features = sm_config.feature().into_iter().collect();
+    direct_config.post_auth_features = config.post_auth_features.clone();
+    let sm = Registry::new(sm_config, Box::new(RandomIds)).map_err(|e| e.to_string())?;
+
     let server = Arc::new(Server {
         config,
         direct_config,
         sessions: Mutex::new(HashMap::new()),
         hub: Mutex::new(hub),
+        muc: Mutex::new(muc),
+        muc_domain,
+        sm: Mutex::new(sm),
     });
+    tokio::spawn(sm_timer(server.clone()));
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -261,6 +298,7 @@ async fn connection(sock: TcpStream, server: Arc<Server>, direct: bool) {
         server.config.clone()
     };
     let mut engine = ServerStream::new(cfg, Box::new(RandomIds), Instant::now());
+    let mut sm = SmStream::new(&lock(&server.sm));
     let (tx, mut rx) = mpsc::channel::<ToSession>(4096);
     let mut buf = vec![0u8; 16 * 1024];
     let mut me: Option<Jid> = None;
@@ -273,7 +311,17 @@ async fn connection(sock: TcpStream, server: Arc<Server>, direct: bool) {
                         break 'conn;
                     }
                 }
-                Output::Event(ev) => on_event(&server, &mut engine, &tx, &mut me, ev),
+                Output::Event(ev) => {
+                    let ev = {
+                        let mut reg = lock(&server.sm);
+                        sm.on_event(Instant::now(), &mut reg, &mut engine, ev, |full| {
+                            other_resource_online(&server, full)
+                        })
+                    };
+                    if let Some(ev) = ev {
+                        on_event(&server, &mut engine, &tx, &mut me, ev);
+                    }
+                }
                 Output::Timeout(at) => {
                     deadline = Some(at);
                     break;
@@ -283,6 +331,10 @@ async fn connection(sock: TcpStream, server: Arc<Server>, direct: bool) {
         if engine.is_closed() {
             break;
         }
+        let deadline = match (deadline, sm.next_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let sleep = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -295,53 +347,177 @@ async fn connection(sock: TcpStream, server: Arc<Server>, direct: bool) {
                 Ok(n) => engine.handle_input(Instant::now(), &buf[..n]),
             },
             Some(msg) = rx.recv() => match msg {
-                ToSession::Stanza(e) => {
-                    engine.send_stanza(&e);
+                ToSession::Stanza(bytes) => {
+                    let sent = {
+                        let mut reg = lock(&server.sm);
+                        sm.send_bytes(Instant::now(), &mut reg, &mut engine, bytes)
+                    };
+                    if let (Err(SendError::Undeliverable(bytes)), Some(jid)) = (sent, &me) {
+                        // The session moved on (resumed elsewhere, or
+                        // closing): hand the stanza to whatever holds it now.
+                        deliver(&server, vec![(jid.clone(), bytes)]);
+                    }
                 }
                 ToSession::Kick(err) => engine.close_with_error(Instant::now(), err),
             },
-            () = sleep => engine.handle_timeout(Instant::now()),
+            () = sleep => {
+                let now = Instant::now();
+                engine.handle_timeout(now);
+                let mut reg = lock(&server.sm);
+                sm.handle_timeout(now, &mut reg, &mut engine);
+            }
         }
     }
     let _ = wr.shutdown().await;
+    // A stream-managed session that lost its connection hibernates and
+    // stays online for the hub until it is resumed or expires.
+    let hibernating = {
+        let mut reg = lock(&server.sm);
+        sm.connection_lost(Instant::now(), &mut reg);
+        me.as_ref().is_some_and(|j| reg.is_hibernating(j))
+    };
     if let Some(jid) = me {
-        end_session(&server, &jid, Some(&tx));
-    }
-}
-
-/// Forgets a session (only if it is still the one reached through `tx`,
-/// when given) and delivers what the hub says follows from its end.
-fn end_session(server: &Server, jid: &Jid, tx: Option<&mpsc::Sender<ToSession>>) {
-    let removed = match server.sessions.lock() {
-        Ok(mut sessions) => {
-            let ours = sessions
-                .get(jid)
-                .is_some_and(|s| tx.is_none_or(|tx| s.same_channel(tx)));
-            ours && sessions.remove(jid).is_some()
+        if hibernating {
+            let mut sessions = lock(&server.sessions);
+            if sessions.get(&jid).is_some_and(|s| s.same_channel(&tx)) {
+                sessions.remove(&jid);
+            }
+        } else {
+            end_session(&server, &jid, Some(&tx));
         }
-        Err(_) => false,
-    };
-    if removed {
-        let out = match server.hub.lock() {
-            Ok(mut hub) => hub.session_ended(now(), jid),
-            Err(_) => Vec::new(),
-        };
-        dispatch(server, out);
     }
 }
 
-/// Hands each delivery to its session. Remote deliveries cannot occur:
-/// this server configures no remote route.
-fn dispatch(server: &Server, out: Vec<Delivery>) {
-    if out.is_empty() {
-        return;
+/// Whether `full`'s user has another bound resource.
+fn other_resource_online(server: &Server, full: &Jid) -> bool {
+    lock(&server.sessions)
+        .keys()
+        .any(|j| j != full && j.bare() == full.bare())
+}
+
+/// The server-wide stream management timer: expires hibernated sessions
+/// and applies the timeout policy to what they had not acknowledged.
+async fn sm_timer(server: Arc<Server>) {
+    loop {
+        let next = lock(&server.sm).next_timeout();
+        let wait = next
+            .map(|at| at.saturating_duration_since(Instant::now()))
+            .unwrap_or(std::time::Duration::from_secs(1))
+            .min(std::time::Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+        let events: Vec<RegistryEvent> = {
+            let mut reg = lock(&server.sm);
+            reg.handle_timeout(Instant::now(), |full| other_resource_online(&server, full));
+            std::iter::from_fn(|| reg.poll_event()).collect()
+        };
+        for ev in events {
+            let RegistryEvent::Expired(expired) = ev else {
+                continue;
+            };
+            for d in expired.unacked {
+                match d {
+                    Disposition::Bounce { error, .. } => {
+                        if let Some(to) = error.attr("to").and_then(|t| Jid::new(t).ok()) {
+                            deliver(&server, vec![(to, to_bytes(&error, ns::CLIENT))]);
+                        }
+                    }
+                    Disposition::Offline(m) => {
+                        let out = lock(&server.hub).store_offline_message(now(), &expired.full, m);
+                        dispatch(&server, out);
+                    }
+                    // Errors, results and presence are never bounced (RFC 6120 §8.3.1).
+                    _ => {}
+                }
+            }
+            end_session(&server, &expired.full, None);
+        }
     }
-    let Ok(sessions) = server.sessions.lock() else {
-        return;
-    };
+}
+
+fn end_session(server: &Server, jid: &Jid, tx: Option<&mpsc::Sender<ToSession>>) {
+    {
+        let mut sessions = lock(&server.sessions);
+        if sessions
+            .get(jid)
+            .is_some_and(|s| tx.is_none_or(|tx| s.same_channel(tx)))
+        {
+            sessions.remove(jid);
+        } else if tx.is_some() {
+            // Another connection owns this resource now.
+            return;
+        }
+    }
+    let out = lock(&server.hub).session_ended(now(), jid);
+    dispatch(server, out);
+    let out = lock(&server.muc).session_ended(Instant::now(), SystemTime::now(), jid);
+    dispatch_muc(server, out);
+}
+
+/// Hands each hub delivery to its session. Remote deliveries cannot
+/// occur: this server configures no remote route.
+fn dispatch(server: &Server, out: Vec<Delivery>) {
+    let items = out
+        .into_iter()
+        .map(|d| (d.to, to_bytes(&d.stanza, ns::CLIENT)))
+        .collect();
+    deliver(server, items);
+}
+
+/// Hands MUC deliveries (serialized once, addressed per recipient) to
+/// their sessions; a delivery to a bare JID (an invitation) goes to each
+/// of the user's sessions.
+fn dispatch_muc(server: &Server, out: Vec<muc::Delivery>) {
+    let mut items = Vec::with_capacity(out.len());
     for d in out {
-        if let Some(tx) = sessions.get(&d.to) {
-            let _ = tx.try_send(ToSession::Stanza(d.stanza));
+        if d.to.is_bare() {
+            let full: Vec<Jid> = lock(&server.sessions)
+                .keys()
+                .filter(|j| j.bare() == d.to)
+                .cloned()
+                .collect();
+            let bytes = d.to_bytes();
+            items.extend(full.into_iter().map(|j| (j, bytes.clone())));
+        } else {
+            items.push((d.to.clone(), d.to_bytes()));
+        }
+    }
+    deliver(server, items);
+}
+
+/// Sends serialized stanzas to full JIDs: to the live connection, else
+/// to a hibernating stream-managed session, else (messages) to offline
+/// storage.
+fn deliver(server: &Server, items: Vec<(Jid, Bytes)>) {
+    let mut missing = Vec::new();
+    {
+        let sessions = lock(&server.sessions);
+        for (to, bytes) in items {
+            match sessions.get(&to) {
+                Some(tx) => {
+                    if let Err(e) = tx.try_send(ToSession::Stanza(bytes)) {
+                        let bytes = match e.into_inner() {
+                            ToSession::Stanza(b) => b,
+                            ToSession::Kick(_) => continue,
+                        };
+                        missing.push((to, bytes));
+                    }
+                }
+                None => missing.push((to, bytes)),
+            }
+        }
+    }
+    for (to, bytes) in missing {
+        let left = lock(&server.sm).enqueue(Instant::now(), &to, bytes);
+        if let Err(bytes) = left {
+            let parsed = xmpp_core::xml::parse_element(
+                &bytes,
+                &xmpp_core::xml::NsContext::stream(ns::CLIENT),
+                &xmpp_core::xml::Limits::default(),
+            );
+            if let Ok(m) = parsed {
+                let out = lock(&server.hub).store_offline_message(now(), &to, m);
+                dispatch(server, out);
+            }
         }
     }
 }
@@ -363,13 +539,11 @@ fn on_event(
                 engine.complete_bind(Instant::now(), Ok(resource));
                 return;
             };
+            // A fresh bind ends any hibernating session of that resource.
+            lock(&server.sm).discard_hibernating(Instant::now(), &full);
             // RFC 6120 §7.7.2.2: the new session takes the resource over;
             // the old one is closed with <conflict/>.
-            let old = server
-                .sessions
-                .lock()
-                .ok()
-                .and_then(|s| s.get(&full).cloned());
+            let old = lock(&server.sessions).get(&full).cloned();
             if let Some(old) = old {
                 let _ = old.try_send(ToSession::Kick(
                     StreamError::new(StreamErrorCondition::Conflict)
@@ -377,14 +551,8 @@ fn on_event(
                 ));
                 end_session(server, &full, Some(&old));
             }
-            let bound = match server.hub.lock() {
-                Ok(mut hub) => hub.session_bound(now(), &full).is_ok(),
-                Err(_) => false,
-            };
-            if bound {
-                if let Ok(mut sessions) = server.sessions.lock() {
-                    sessions.insert(full.clone(), tx.clone());
-                }
+            if lock(&server.hub).session_bound(now(), &full).is_ok() {
+                lock(&server.sessions).insert(full.clone(), tx.clone());
                 *me = Some(full);
                 engine.complete_bind(Instant::now(), Ok(resource));
             } else {
@@ -392,12 +560,37 @@ fn on_event(
                 engine.complete_bind(Instant::now(), Err(BindError::ResourceConstraint));
             }
         }
+        Event::Bound { jid } if me.as_ref() != Some(&jid) => {
+            // XEP-0198 resumption: the session (still online for the hub)
+            // continues on this connection; an old connection still open
+            // for it is closed.
+            let old = lock(&server.sessions).insert(jid.clone(), tx.clone());
+            if let Some(old) = old.filter(|o| !o.same_channel(tx)) {
+                let _ = old.try_send(ToSession::Kick(
+                    StreamError::new(StreamErrorCondition::Conflict)
+                        .with_text("session resumed on another connection"),
+                ));
+            }
+            *me = Some(jid);
+        }
         Event::Stanza(stanza) => {
-            if let Some(from) = me.clone() {
-                let out = match server.hub.lock() {
-                    Ok(mut hub) => hub.handle_stanza(now(), &from, stanza),
-                    Err(_) => Vec::new(),
-                };
+            let Some(from) = me.clone() else {
+                return;
+            };
+            let to_muc = stanza
+                .attr("to")
+                .and_then(|t| Jid::new(t).ok())
+                .is_some_and(|t| t.domain() == server.muc_domain);
+            if to_muc {
+                let out = lock(&server.muc).handle_stanza(
+                    Instant::now(),
+                    SystemTime::now(),
+                    &from,
+                    stanza,
+                );
+                dispatch_muc(server, out);
+            } else {
+                let out = lock(&server.hub).handle_stanza(now(), &from, stanza);
                 dispatch(server, out);
             }
         }

@@ -94,6 +94,9 @@ pub struct HubConfig {
     /// application provides); stanzas for any other remote domain are
     /// answered with `<remote-server-not-found/>`. Empty by default.
     pub remote_routes: BTreeSet<String>,
+    /// Services hosted beside the domain (for example a XEP-0045
+    /// `conference.` subdomain), listed in the domain's disco#items.
+    pub disco_items: Vec<String>,
     /// Software name answered to XEP-0092 queries.
     pub software_name: String,
     /// Software version answered to XEP-0092 queries.
@@ -112,6 +115,7 @@ impl HubConfig {
             max_sessions_per_user: Limit::Max(10),
             roster: RosterLimits::default(),
             remote_routes: BTreeSet::new(),
+            disco_items: Vec::new(),
             software_name: "imp".to_owned(),
             software_version: env!("CARGO_PKG_VERSION").to_owned(),
         }

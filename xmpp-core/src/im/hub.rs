@@ -179,6 +179,30 @@ impl<R: RosterStore, O: OfflineStore, P: PolicyStore> Hub<R, O, P> {
         &self.config
     }
 
+    /// Keeps a message for `user` in offline storage, under the same
+    /// limits and switches as messages routed by the hub; for messages
+    /// handed back by a layer below the hub, such as XEP-0198 stream
+    /// management when a hibernated session expires (REQUIREMENTS §2,
+    /// behaviour 4). Returns the error reply to the original sender when
+    /// the message cannot be kept.
+    pub fn store_offline_message(
+        &mut self,
+        now: Now,
+        user: &Jid,
+        message: Element,
+    ) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        if message.name() != "message" {
+            return out;
+        }
+        let from = message
+            .attr("from")
+            .and_then(|f| Jid::new(f).ok())
+            .unwrap_or_else(|| user.bare());
+        self.store_offline(now, &from, &user.bare(), message, &mut out);
+        out
+    }
+
     /// The roster store.
     pub fn roster_store(&self) -> &R {
         &self.rosters
@@ -573,7 +597,13 @@ impl<R: RosterStore, O: OfflineStore, P: PolicyStore> Hub<R, O, P> {
                 Some(self.iq_result(stanza, from, Some(q)))
             }
             ("get", ns::DISCO_ITEMS, "query") if payload.attr("node").is_none() => {
-                Some(self.iq_result(stanza, from, Some(Element::new("query", ns::DISCO_ITEMS))))
+                let mut q = Element::new("query", ns::DISCO_ITEMS);
+                for item in &self.config.disco_items {
+                    q.append_child(
+                        Element::new("item", ns::DISCO_ITEMS).with_attr("jid", item.as_str()),
+                    );
+                }
+                Some(self.iq_result(stanza, from, Some(q)))
             }
             ("get", ns::VERSION, "query") => Some(
                 self.iq_result(
