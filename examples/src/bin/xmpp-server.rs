@@ -241,6 +241,11 @@ async fn run(args: Args) -> Result<(), String> {
 
     let sm_config = xmpp_sm::ServerConfig::default();
     config.post_auth_features = sm_config.feature().into_iter().collect();
+    // The hub answers roster gets that carry `ver` (RFC 6121 §2.6).
+    config.post_auth_features.push(xmpp_core::xml::Element::new(
+        "ver",
+        "urn:xmpp:features:rosterver",
+    ));
     direct_config.post_auth_features = config.post_auth_features.clone();
     let sm = Registry::new(sm_config, Box::new(RandomIds)).map_err(|e| e.to_string())?;
 
