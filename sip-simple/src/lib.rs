@@ -64,8 +64,10 @@ pub mod error;
 pub mod framing;
 pub mod limits;
 pub mod message;
+pub mod pidf;
 pub mod text;
 pub mod transaction;
+pub mod winfo;
 
 pub use error::{ParseError, TransactionError};
 pub use limits::Limits;
