@@ -65,6 +65,7 @@ pub mod framing;
 pub mod limits;
 pub mod message;
 pub mod pidf;
+pub mod subscription;
 pub mod text;
 pub mod transaction;
 pub mod winfo;
