@@ -20,7 +20,7 @@
 //! come from an [`IdGenerator`].
 
 mod authz;
-mod notifier;
+pub(crate) mod notifier;
 mod subscriber;
 
 use crate::message::{Message, NameAddr, SipUri, Via};
