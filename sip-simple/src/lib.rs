@@ -67,6 +67,7 @@ pub mod message;
 pub mod message_im;
 pub mod pidf;
 pub mod publish;
+pub mod server;
 pub mod subscription;
 pub mod text;
 pub mod transaction;

@@ -190,6 +190,18 @@ impl Message {
         b
     }
 
+    /// Replaces the Request-URI of a request (a proxy retargeting it,
+    /// RFC 3261 §16.6 step 2). Returns false for a response.
+    pub fn set_request_uri(&mut self, uri: Uri) -> bool {
+        match &mut self.start {
+            StartLine::Request(r) => {
+                r.uri = uri;
+                true
+            }
+            StartLine::Response(_) => false,
+        }
+    }
+
     /// The start line.
     pub fn start_line(&self) -> &StartLine {
         &self.start

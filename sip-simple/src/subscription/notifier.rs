@@ -216,6 +216,16 @@ impl<G: IdGenerator> Notifier<G> {
         v
     }
 
+    /// Where `watcher` (`user@host`) can be reached: the contact and source
+    /// address of its most recent active subscription.
+    pub fn watcher_contact(&self, watcher: &str) -> Option<(Uri, Remote)> {
+        self.subs
+            .values()
+            .filter(|s| s.info.watcher == watcher && s.info.state != SubState::Terminated)
+            .max_by_key(|s| s.created)
+            .map(|s| (s.remote_target.clone(), s.remote))
+    }
+
     /// Handles a SUBSCRIBE for a local resource: `resource` says whether
     /// the Request-URI names a user this server serves (else 404).
     pub fn handle_subscribe(
