@@ -185,6 +185,7 @@ impl Element {
                     let ns = namespace(res)?;
                     let local = std::str::from_utf8(e.local_name().into_inner())
                         .map_err(|_| PidfError::Malformed("name"))?;
+                    check_name(local)?;
                     let mut el = Element::new(&ns, local);
                     for a in e.attributes() {
                         let a = a.map_err(|_| PidfError::Malformed("attribute"))?;
@@ -196,9 +197,11 @@ impl Element {
                         let ans = namespace(ares)?;
                         let aname = std::str::from_utf8(aname.into_inner())
                             .map_err(|_| PidfError::Malformed("attribute name"))?;
+                        check_name(aname)?;
                         let value = a
                             .unescape_value()
                             .map_err(|_| PidfError::Malformed("attribute value"))?;
+                        check_chars(&value)?;
                         el.attrs.push(Attribute {
                             ns: ans,
                             name: aname.to_owned(),
@@ -221,6 +224,7 @@ impl Element {
                     let s = t
                         .unescape()
                         .map_err(|_| PidfError::Malformed("character reference"))?;
+                    check_chars(&s)?;
                     match stack.last_mut() {
                         Some(top) => push_text(top, &s),
                         None if s.trim().is_empty() => {}
@@ -231,6 +235,7 @@ impl Element {
                     let s = std::str::from_utf8(&c)
                         .map_err(|_| PidfError::Malformed("CDATA"))?
                         .to_owned();
+                    check_chars(&s)?;
                     match stack.last_mut() {
                         Some(top) => push_text(top, &s),
                         None => return Err(PidfError::Malformed("CDATA outside the root")),
@@ -358,6 +363,30 @@ fn qualify(ns: &str, name: &str, default_ns: &str, map: &BTreeMap<String, String
     }
 }
 
+/// XML 1.0 §2.2 Char: no control characters other than tab, LF, CR.
+fn check_chars(s: &str) -> Result<(), PidfError> {
+    if s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(PidfError::Malformed("character not allowed in XML"));
+    }
+    Ok(())
+}
+
+/// XML 1.0 §2.3 Name, approximated: non-empty, no whitespace, controls or
+/// markup characters (quick-xml does not check names).
+fn check_name(s: &str) -> Result<(), PidfError> {
+    let bad = |c: char| c.is_control() || c.is_whitespace() || "<>&\"'=/!?;,()[]{}`".contains(c);
+    if s.is_empty()
+        || s.chars().any(bad)
+        || s.starts_with(['-', '.', ':'])
+        || s.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(PidfError::Malformed("invalid XML name"));
+    }
+    Ok(())
+}
+
 fn push_text(top: &mut Element, s: &str) {
     if let Some(Node::Text(t)) = top.children.last_mut() {
         t.push_str(s);
@@ -375,9 +404,14 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
 
 fn namespace(res: ResolveResult<'_>) -> Result<String, PidfError> {
     match res {
-        ResolveResult::Bound(ns) => std::str::from_utf8(ns.into_inner())
-            .map(str::to_owned)
-            .map_err(|_| PidfError::Malformed("namespace")),
+        ResolveResult::Bound(ns) => {
+            let raw = std::str::from_utf8(ns.into_inner())
+                .map_err(|_| PidfError::Malformed("namespace"))?;
+            let v =
+                quick_xml::escape::unescape(raw).map_err(|_| PidfError::Malformed("namespace"))?;
+            check_chars(&v)?;
+            Ok(v.into_owned())
+        }
         ResolveResult::Unbound => Ok(String::new()),
         ResolveResult::Unknown(_) => Err(PidfError::Malformed("unbound namespace prefix")),
     }
@@ -429,6 +463,8 @@ mod tests {
             b"",
             b"text<a/>",
             b"<a>&nosuch;</a>",
+            b"<a b\x18c='1'/>",
+            b"<a>\x01</a>",
         ] {
             assert!(
                 Element::parse(bad, &l).is_err(),
@@ -436,6 +472,20 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn escaped_namespace_round_trips() {
+        // Found by the pidf fuzz target: a namespace name with a reference.
+        let doc = br#"<a xmlns:x="urn:a&gt;b"><x:b/></a>"#;
+        let root = Element::parse(doc, &XmlLimits::DEFAULT).unwrap();
+        let b = root.elements().next().unwrap();
+        assert_eq!(b.ns, "urn:a>b");
+        let out = root.to_document("", &[]);
+        assert_eq!(
+            Element::parse(out.as_bytes(), &XmlLimits::DEFAULT).unwrap(),
+            root
+        );
     }
 
     #[test]
