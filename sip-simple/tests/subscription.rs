@@ -593,3 +593,26 @@ fn failed_notify_removes_the_subscription() {
     n.notify_failed(t0, o.notifies[0].subscription);
     assert!(n.is_empty());
 }
+
+#[test]
+fn fetch_with_expires_zero_gets_one_terminated_notify_with_state() {
+    let t0 = Instant::now();
+    let mut n = notifier();
+    let mut doc = Presence::new("pres:bob@example.org");
+    doc.tuples.push(Tuple::new("t", Basic::Open));
+    n.set_state(t0, "bob@example.org", Some(doc));
+    let mut s = subscriber("alice", "bob", "presence");
+    let mut req = reparse(&s.subscribe().unwrap());
+    req.set_header(sip_simple::HeaderName::Expires, "0")
+        .unwrap();
+    let o = n.handle_subscribe(t0, &req, remote(), true, &mut allow);
+    assert_eq!(reparse(&o.response).expires().unwrap(), Some(0));
+    let note = reparse(&o.notifies[0].request);
+    assert_eq!(
+        &*note.subscription_state().unwrap().unwrap().state,
+        "terminated"
+    );
+    let p = Presence::parse(note.body(), &XmlLimits::DEFAULT).unwrap();
+    assert_eq!(p.tuples[0].status.basic, Some(Basic::Open));
+    assert!(n.is_empty());
+}
