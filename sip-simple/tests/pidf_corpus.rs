@@ -115,3 +115,38 @@ fn unknown_extensions_are_kept() {
         + p.extensions.len();
     assert!(ext_count > 0, "the mustUnderstand extension must be kept");
 }
+
+mod props {
+    use proptest::prelude::*;
+    use sip_simple::pidf::{Basic, Person, Presence, Tuple, XmlLimits, rpid};
+
+    fn text() -> impl Strategy<Value = String> {
+        // Any XML-legal characters, including markup ones that need escaping.
+        proptest::string::string_regex("[a-zA-Z0-9 <>&\"'.:/@\u{e9}\u{4e16}-]{0,20}").unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn built_documents_round_trip(
+            entity in "[a-z]{1,8}@[a-z]{1,8}\\.example",
+            tuples in proptest::collection::vec(("[a-z][a-z0-9]{0,7}", any::<bool>(), text()), 0..4),
+            note in proptest::option::of(text()),
+            acts in proptest::collection::vec(prop_oneof![Just("busy"), Just("away"), Just("meeting")], 0..3),
+        ) {
+            let mut p = Presence::new(&format!("pres:{entity}"));
+            for (id, open, n) in &tuples {
+                let t = Tuple::new(id, if *open { Basic::Open } else { Basic::Closed })
+                    .with_contact(&format!("sip:{entity}"))
+                    .with_note(n);
+                p.tuples.push(t);
+            }
+            if let Some(n) = note {
+                p.notes.push(sip_simple::pidf::Note { text: n, lang: Some("en".into()) });
+            }
+            p.persons.push(Person::new("p").with(rpid::activities(&acts)));
+            let back = Presence::parse(p.to_xml().as_bytes(), &XmlLimits::DEFAULT).unwrap();
+            prop_assert_eq!(&back, &p);
+            prop_assert_eq!(back.persons[0].activities().len(), acts.len());
+        }
+    }
+}
