@@ -78,17 +78,22 @@ fn run(args: &[String]) -> Result<(), String> {
         transport: Transport::Udp,
         contact: SipUri::new(Some(watcher), &format!("127.0.0.1:{port}")),
     };
-    let mut k = 0u64;
-    let ids = move || {
-        k += 1;
-        format!("c{}x{k}", std::process::id())
+    // One generator per engine, each with its own prefix, so ids never
+    // collide.
+    let ids = |engine: &str| {
+        let prefix = format!("{engine}{}x", std::process::id());
+        let mut k = 0u64;
+        move || {
+            k += 1;
+            format!("{prefix}{k}")
+        }
     };
     let aor = SipUri::new(Some(user), domain);
     let entity = format!("sip:{user}@{domain}");
     let t0 = Instant::now();
 
     // 1. Initial PUBLISH.
-    let mut publisher = Publisher::new(local.clone(), aor.clone(), 600, ids.clone());
+    let mut publisher = Publisher::new(local.clone(), aor.clone(), 600, ids("stale"));
     net.send(
         publisher
             .publish(doc(&entity, Basic::Open, "first"))
@@ -107,7 +112,7 @@ fn run(args: &[String]) -> Result<(), String> {
             package: "presence".into(),
             expires: 600,
         },
-        ids.clone(),
+        ids("sub"),
     );
     net.send(sub.subscribe().ok_or("build")?)?;
     let mut accepted = false;
@@ -183,7 +188,7 @@ fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("refresh: {other:?}")),
         }
     }
-    let mut stale = Publisher::new(local.clone(), aor.clone(), 600, ids.clone());
+    let mut stale = Publisher::new(local.clone(), aor.clone(), 600, ids("stale"));
     net.send(
         stale
             .publish(doc(&entity, Basic::Open, "x"))
