@@ -87,6 +87,7 @@ fn subscribe_gets_200_and_immediate_notify_with_state() {
     assert_eq!(out.notifies.len(), 1);
     let notify = reparse(&out.notifies[0].request);
     assert_eq!(out.notifies[0].remote, remote());
+    assert_eq!(&*notify.top_via().unwrap().transport, "UDP");
     let st = notify.subscription_state().unwrap().unwrap();
     assert_eq!(&*st.state, "active");
     assert_eq!(st.expires(), Some(600));
@@ -576,6 +577,23 @@ fn watcher_info_tells_the_presentity_and_lets_it_authorize() {
         .unwrap()
         .unwrap();
     assert_eq!(st.reason(), Some("rejected"));
+}
+
+#[test]
+fn notify_via_names_the_watchers_transport() {
+    let t0 = Instant::now();
+    let mut n = notifier();
+    let mut s = subscriber("alice", "bob", "presence");
+    let tcp = Remote {
+        transport: Transport::Tcp,
+        ..remote()
+    };
+    let o = n.handle_subscribe(t0, &reparse(&s.subscribe().unwrap()), tcp, true, &mut allow);
+    assert_eq!(o.notifies[0].remote.transport, Transport::Tcp);
+    assert_eq!(
+        &*reparse(&o.notifies[0].request).top_via().unwrap().transport,
+        "TCP"
+    );
 }
 
 #[test]

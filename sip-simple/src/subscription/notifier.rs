@@ -636,8 +636,11 @@ impl<G: IdGenerator> Notifier<G> {
         if let Some(eid) = &s.event_id {
             event = event.with_id(eid);
         }
+        // The Via names the transport the NOTIFY actually goes over.
+        let mut via = local.via();
+        via.transport = crate::text::Text::from_static(s.remote.transport.as_str());
         let mut b = Message::request(Method::Notify, s.remote_target.clone())
-            .via(&local.via())
+            .via(&via)
             .max_forwards(70)
             .from(&s.local_addr)
             .to(&s.remote_addr)
