@@ -597,6 +597,41 @@ fn notify_via_names_the_watchers_transport() {
 }
 
 #[test]
+fn record_route_builds_route_sets_both_ways() {
+    let t0 = Instant::now();
+    let mut n = notifier();
+    let mut s = subscriber("alice", "bob", "presence");
+    let mut req = reparse(&s.subscribe().unwrap());
+    // Two proxies on the path, nearest the notifier first.
+    req.push_header(sip_simple::Header::new(
+        sip_simple::HeaderName::RecordRoute,
+        "<sip:p2.example.org;lr>, <sip:p1.example.org;lr>",
+    ))
+    .unwrap();
+    let o = n.handle_subscribe(t0, &req, remote(), true, &mut allow);
+    let ok = reparse(&o.response);
+    assert_eq!(ok.record_routes().unwrap().len(), 2);
+    let notify = reparse(&o.notifies[0].request);
+    let routes: Vec<String> = notify
+        .routes()
+        .unwrap()
+        .iter()
+        .map(|r| r.uri.to_string())
+        .collect();
+    assert_eq!(routes, ["sip:p2.example.org;lr", "sip:p1.example.org;lr"]);
+    s.handle_response(t0, &ok);
+    s.handle_notify(t0, &notify);
+    let refresh = reparse(&s.unsubscribe()[0]);
+    let routes: Vec<String> = refresh
+        .routes()
+        .unwrap()
+        .iter()
+        .map(|r| r.uri.to_string())
+        .collect();
+    assert_eq!(routes, ["sip:p1.example.org;lr", "sip:p2.example.org;lr"]);
+}
+
+#[test]
 fn failed_notify_removes_the_subscription() {
     let t0 = Instant::now();
     let mut n = notifier();

@@ -124,6 +124,9 @@ struct Sub {
     local_addr: NameAddr,
     remote_addr: NameAddr,
     remote_target: Uri,
+    /// Route set: the SUBSCRIBE's Record-Route values in order (RFC 3261
+    /// §12.1.1).
+    route_set: Vec<NameAddr>,
     remote: Remote,
     local_cseq: u32,
     remote_cseq: u32,
@@ -369,6 +372,7 @@ impl<G: IdGenerator> Notifier<G> {
             remote_target: first_contact(req)
                 .map(|c| c.uri)
                 .unwrap_or_else(|| from.uri.clone()),
+            route_set: req.record_routes().unwrap_or_default(),
             remote,
             local_cseq: 0,
             remote_cseq: cseq.seq,
@@ -399,8 +403,12 @@ impl<G: IdGenerator> Notifier<G> {
     }
 
     fn ok(&self, req: &Message, local_tag: &str, granted: u32) -> Message {
-        Message::response_to(req, 200, "OK")
-            .to_tag(local_tag)
+        let mut b = Message::response_to(req, 200, "OK");
+        // Record-Route is copied into 2xx responses (RFC 3261 §12.1.1).
+        for rr in req.header_values(HeaderName::RecordRoute) {
+            b = b.header(HeaderName::RecordRoute, rr.to_owned());
+        }
+        b.to_tag(local_tag)
             .expires(granted)
             .contact(&self.cfg.local.contact())
             .build()
@@ -649,6 +657,9 @@ impl<G: IdGenerator> Notifier<G> {
             .event(&event)
             .header(HeaderName::SubscriptionState, state)
             .contact(&local.contact());
+        for r in &s.route_set {
+            b = b.header(HeaderName::Route, r.to_string());
+        }
         if let Some((ct, bytes)) = body {
             b = b.body(&ct, bytes);
         }

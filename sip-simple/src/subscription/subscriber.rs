@@ -69,6 +69,7 @@ pub enum SubscriberEvent {
 struct Dialog {
     remote_addr: NameAddr,
     remote_target: Uri,
+    route_set: Vec<NameAddr>,
     remote_cseq: u32,
     expires_at: Instant,
 }
@@ -129,15 +130,23 @@ impl<G: IdGenerator> Subscriber<G> {
     fn build(&mut self, dialog: Option<&str>, expires: u32) -> Option<Message> {
         self.cseq = self.cseq.checked_add(1)?;
         let from = NameAddr::new(self.cfg.from.clone()).with_param("tag", Some(&self.local_tag));
-        let (uri, to) = match dialog.and_then(|d| self.dialogs.get(d)) {
-            Some(d) => (d.remote_target.clone(), d.remote_addr.clone()),
+        let (uri, to, routes) = match dialog.and_then(|d| self.dialogs.get(d)) {
+            Some(d) => (
+                d.remote_target.clone(),
+                d.remote_addr.clone(),
+                d.route_set.clone(),
+            ),
             None => (
                 Uri::from(self.cfg.target.clone()),
                 NameAddr::new(self.cfg.target.clone()),
+                Vec::new(),
             ),
         };
-        Message::request(Method::Subscribe, uri)
-            .via(&self.cfg.local.via())
+        let mut b = Message::request(Method::Subscribe, uri);
+        for r in &routes {
+            b = b.header(HeaderName::Route, r.to_string());
+        }
+        b.via(&self.cfg.local.via())
             .max_forwards(70)
             .from(&from)
             .to(&to)
@@ -169,9 +178,13 @@ impl<G: IdGenerator> Subscriber<G> {
                         .map(|c| c.uri)
                         .unwrap_or_else(|| Uri::from(self.cfg.target.clone()));
                     let to = resp.to().cloned();
+                    // UAC route set: Record-Route reversed (RFC 3261 §12.1.2).
+                    let mut routes = resp.record_routes().unwrap_or_default();
+                    routes.reverse();
                     let d = self.dialogs.entry(tag).or_insert_with(|| Dialog {
                         remote_addr: to.unwrap_or_else(|| NameAddr::new(self.cfg.target.clone())),
                         remote_target: target.clone(),
+                        route_set: routes,
                         remote_cseq: 0,
                         expires_at: now,
                     });
@@ -246,6 +259,7 @@ impl<G: IdGenerator> Subscriber<G> {
             remote_target: first_contact(req)
                 .map(|c| c.uri)
                 .unwrap_or_else(|| from.uri.clone()),
+            route_set: req.record_routes().unwrap_or_default(),
             remote_cseq: 0,
             expires_at: now,
         });
