@@ -18,6 +18,9 @@ use super::PidfError;
 /// The namespace of the `xml:` prefix (Namespaces in XML §3).
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
+/// The namespace bound to the reserved `xmlns` prefix.
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
 /// Bounds on a document read from a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct XmlLimits {
@@ -186,6 +189,11 @@ impl Element {
                     let local = std::str::from_utf8(e.local_name().into_inner())
                         .map_err(|_| PidfError::Malformed("name"))?;
                     check_name(local)?;
+                    // Namespaces in XML §3: elements must not use the
+                    // reserved xml / xmlns namespaces.
+                    if ns == XML_NS || ns == XMLNS_NS {
+                        return Err(PidfError::Malformed("element in a reserved namespace"));
+                    }
                     let mut el = Element::new(&ns, local);
                     for a in e.attributes() {
                         let a = a.map_err(|_| PidfError::Malformed("attribute"))?;
@@ -465,6 +473,9 @@ mod tests {
             b"<a>&nosuch;</a>",
             b"<a b\x18c='1'/>",
             b"<a>\x01</a>",
+            // Found by the pidf fuzz target: reserved prefixes on elements.
+            b"<xmlns:b/>",
+            b"<xml:b/>",
         ] {
             assert!(
                 Element::parse(bad, &l).is_err(),
