@@ -21,6 +21,23 @@
 //!   are Sans-IO: time comes in as `Instant`, output is drained with
 //!   `poll_output()`, branch ids come from a caller-supplied generator.
 //!
+//!
+//! On top of it, the SIMPLE layer:
+//!
+//! * [`subscription`]: RFC 6665 notifier and subscriber dialog engines for
+//!   `presence` (RFC 3856) and `presence.winfo` (RFC 3857), with the
+//!   [`subscription::Authorizer`] hook over `presence_model::authz`.
+//! * [`publish`]: the RFC 3903 event state compositor and publisher.
+//! * [`pidf`]: PIDF (RFC 3863) with RPID (RFC 4480) and the data model
+//!   (RFC 4479), parsed and written with quick-xml; [`winfo`]: RFC 3858
+//!   watcher-information documents.
+//! * [`message_im`]: pager-mode MESSAGE (RFC 3428).
+//! * [`server`]: all of it wired into one registrar-less presence server
+//!   engine that a socket loop drives.
+//!
+//! Tags, Call-IDs and entity tags come from a caller-supplied
+//! [`subscription::IdGenerator`]; time is always passed in.
+//!
 //! ```
 //! use sip_simple::{Message, Method, NameAddr, SipUri, Via, HeaderName};
 //!
@@ -64,8 +81,14 @@ pub mod error;
 pub mod framing;
 pub mod limits;
 pub mod message;
+pub mod message_im;
+pub mod pidf;
+pub mod publish;
+pub mod server;
+pub mod subscription;
 pub mod text;
 pub mod transaction;
+pub mod winfo;
 
 pub use error::{ParseError, TransactionError};
 pub use limits::Limits;

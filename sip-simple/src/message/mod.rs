@@ -134,6 +134,20 @@ impl Message {
         })
     }
 
+    /// A response with a status line only (no headers): the fallback when
+    /// nothing better can be built.
+    pub(crate) fn bare_response(code: u16, reason: &str) -> Message {
+        Message {
+            start: StartLine::Response(StatusLine {
+                code,
+                reason: Text::from(reason.to_owned()),
+            }),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            core: Box::default(),
+        }
+    }
+
     /// Parses one message from a datagram with default [`Limits`](crate::Limits)
     /// (see [`parse_datagram`](crate::framing::parse_datagram)).
     pub fn parse(data: &[u8]) -> Result<Message, ParseError> {
@@ -174,6 +188,18 @@ impl Message {
             }
         }
         b
+    }
+
+    /// Replaces the Request-URI of a request (a proxy retargeting it,
+    /// RFC 3261 §16.6 step 2). Returns false for a response.
+    pub fn set_request_uri(&mut self, uri: Uri) -> bool {
+        match &mut self.start {
+            StartLine::Request(r) => {
+                r.uri = uri;
+                true
+            }
+            StartLine::Response(_) => false,
+        }
     }
 
     /// The start line.

@@ -349,6 +349,12 @@ impl Event {
     pub fn id(&self) -> Option<&str> {
         self.params.value("id")
     }
+    /// Adds an `id` parameter (builder style).
+    pub fn with_id(mut self, id: &str) -> Event {
+        self.params
+            .set(Text::from_static("id"), Some(Text::from(id.to_owned())));
+        self
+    }
     pub(crate) fn parse(base: &Text, s: &str) -> Result<Event, ParseError> {
         let (pkg, params) = token_with_params(base, s).ok_or_else(|| err("Event"))?;
         Ok(Event {
