@@ -334,15 +334,8 @@ impl<G: BranchGenerator> TransactionTable<G> {
         }
         if terminated {
             self.clients.remove(key);
-            self.schedule(key, None);
-            if self.is_empty() {
-                self.deadlines.clear();
-                self.deadline_keys.clear();
-                self.scheduled.clear();
-            }
-        } else {
-            self.schedule(key, next);
         }
+        self.reschedule(key, terminated, next);
     }
 
     fn drain_server(&mut self, key: &TransactionKey) {
@@ -379,14 +372,22 @@ impl<G: BranchGenerator> TransactionTable<G> {
         }
         if terminated {
             self.servers.remove(key);
-            self.schedule(key, None);
-            if self.is_empty() {
-                self.deadlines.clear();
-                self.deadline_keys.clear();
-                self.scheduled.clear();
-            }
-        } else {
-            self.schedule(key, next);
+        }
+        self.reschedule(key, terminated, next);
+    }
+
+    /// After draining a transaction: forget the timer of a terminated one
+    /// (and every timer index once the table is empty), else keep its
+    /// next deadline.
+    fn reschedule(&mut self, key: &TransactionKey, terminated: bool, next: Option<Instant>) {
+        if !terminated {
+            return self.schedule(key, next);
+        }
+        self.schedule(key, None);
+        if self.is_empty() {
+            self.deadlines.clear();
+            self.deadline_keys.clear();
+            self.scheduled.clear();
         }
     }
 }

@@ -183,13 +183,11 @@ impl ClientStream {
         if matches!(self.state, State::Closed) {
             return;
         }
-        match self.transport.receive(data) {
-            Ok(true) => {
-                self.tls_done = true;
-                self.outbox.events.push_back(Event::TlsEstablished);
-            }
-            Ok(false) => {}
-            Err(e) => return self.fail_transport(e),
+        if let Err(e) = self
+            .outbox
+            .receive(&mut self.transport, &mut self.tls_done, data)
+        {
+            return self.fail_transport(e);
         }
         self.process(now);
         if self.transport.tls_closed && !matches!(self.state, State::Closed) {
@@ -228,23 +226,13 @@ impl ClientStream {
 
     /// The next thing the caller must do; see the [module docs](super).
     pub fn poll_output(&mut self) -> Option<Output> {
-        if let Some(b) = self.transport.take_out() {
-            return Some(Output::Transmit(b));
-        }
-        if let Some(ev) = self.outbox.events.pop_front() {
-            return Some(Output::Event(ev));
-        }
-        if self.outbox.timeout_reported {
-            return None;
-        }
-        self.outbox.timeout_reported = true;
-        let at = match self.state {
+        let deadline = match self.state {
             State::Closed => None,
             State::Closing { deadline } => Some(deadline),
             State::Bound => self.config.keepalive_interval.map(|k| self.last_tx + k),
             _ => self.negotiation_deadline,
         };
-        at.map(Output::Timeout)
+        self.outbox.poll(&mut self.transport, deadline)
     }
 
     /// Sends a stanza. Returns `false` (and sends nothing) unless bound.

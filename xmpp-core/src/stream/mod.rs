@@ -152,3 +152,40 @@ struct Outbox {
     events: std::collections::VecDeque<Event>,
     timeout_reported: bool,
 }
+
+impl Outbox {
+    /// The next output in the contract's order: bytes for the socket,
+    /// then events, then `deadline` once per drain.
+    fn poll(
+        &mut self,
+        transport: &mut transport::Transport,
+        deadline: Option<Instant>,
+    ) -> Option<Output> {
+        if let Some(b) = transport.take_out() {
+            return Some(Output::Transmit(b));
+        }
+        if let Some(ev) = self.events.pop_front() {
+            return Some(Output::Event(ev));
+        }
+        if self.timeout_reported {
+            return None;
+        }
+        self.timeout_reported = true;
+        deadline.map(Output::Timeout)
+    }
+
+    /// Feeds socket bytes through the transport; a TLS handshake that
+    /// completes here sets `tls_done` and is reported as an event.
+    fn receive(
+        &mut self,
+        transport: &mut transport::Transport,
+        tls_done: &mut bool,
+        data: &[u8],
+    ) -> Result<(), transport::TransportError> {
+        if transport.receive(data)? {
+            *tls_done = true;
+            self.events.push_back(Event::TlsEstablished);
+        }
+        Ok(())
+    }
+}

@@ -203,13 +203,11 @@ impl ServerStream {
             return;
         }
         self.last_rx = now;
-        match self.transport.receive(data) {
-            Ok(true) => {
-                self.tls_done = true;
-                self.outbox.events.push_back(Event::TlsEstablished);
-            }
-            Ok(false) => {}
-            Err(e) => return self.fail_transport(e),
+        if let Err(e) = self
+            .outbox
+            .receive(&mut self.transport, &mut self.tls_done, data)
+        {
+            return self.fail_transport(e);
         }
         self.process(now);
         if self.transport.tls_closed && !matches!(self.state, State::Closed) {
@@ -250,17 +248,8 @@ impl ServerStream {
 
     /// The next thing the caller must do; see the [module docs](super).
     pub fn poll_output(&mut self) -> Option<Output> {
-        if let Some(b) = self.transport.take_out() {
-            return Some(Output::Transmit(b));
-        }
-        if let Some(ev) = self.outbox.events.pop_front() {
-            return Some(Output::Event(ev));
-        }
-        if self.outbox.timeout_reported {
-            return None;
-        }
-        self.outbox.timeout_reported = true;
-        self.next_deadline().map(Output::Timeout)
+        let deadline = self.next_deadline();
+        self.outbox.poll(&mut self.transport, deadline)
     }
 
     fn next_deadline(&self) -> Option<Instant> {
